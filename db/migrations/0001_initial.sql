@@ -1,0 +1,348 @@
+-- LedgerDesk schema 1: the whole domain of domain.md.
+--
+-- Two kinds of table:
+--  * synced tables carry `id` (UUIDv7 text), `vid` (the local rowid of the
+--    version that last changed the row) and `deleted` (tombstone). They are a
+--    materialised view of the version log; the runner installs guard triggers
+--    on every table with a `vid` column so no write can go around the
+--    versioned write path (ledgerdesk/store/writes.py).
+--  * local tables (meta, version) belong to this file only.
+--
+-- References between synced rows are indexed text ids WITHOUT SQL foreign-key
+-- constraints: a sync file may bring a person before (or without) the file
+-- that brings their household, and that must not break an import (sync.md,
+-- "Gaps"). `ledgerdesk check` reports dangling references instead.
+
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+-- The version log: one immutable row per edit, local or imported.
+CREATE TABLE version (
+    id        INTEGER PRIMARY KEY,          -- local only, never crosses a machine
+    site      TEXT    NOT NULL,             -- the database file that wrote it
+    seq       INTEGER NOT NULL,             -- per-site sequence number, from 1
+    hlc       INTEGER NOT NULL,             -- hybrid logical clock: ms << 16 | counter
+    author    TEXT    NOT NULL,
+    tbl       TEXT    NOT NULL,
+    entity_id TEXT    NOT NULL,
+    op        TEXT    NOT NULL CHECK (op IN ('put', 'del')),
+    fields    TEXT    NOT NULL,             -- JSON object: the columns this version set
+    parents   TEXT    NOT NULL DEFAULT '[]',-- JSON list of "site:seq" it replaced
+    UNIQUE (site, seq)
+);
+CREATE INDEX version_entity ON version (entity_id);
+
+CREATE TRIGGER version_immutable_update BEFORE UPDATE ON version
+BEGIN SELECT RAISE(ABORT, 'versions are immutable'); END;
+CREATE TRIGGER version_immutable_delete BEFORE DELETE ON version
+BEGIN SELECT RAISE(ABORT, 'versions are immutable'); END;
+
+-- Hierarchy ---------------------------------------------------------------
+
+CREATE TABLE township (
+    id TEXT PRIMARY KEY, vid INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,
+    name TEXT NOT NULL,
+    county TEXT NOT NULL DEFAULT '',
+    code TEXT NOT NULL DEFAULT ''
+);
+
+CREATE TABLE village (
+    id TEXT PRIMARY KEY, vid INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,
+    township_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL DEFAULT '村' CHECK (kind IN ('村', '社区', '嘎查')),
+    code TEXT NOT NULL DEFAULT '',
+    sort_order INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX village_township ON village (township_id);
+
+CREATE TABLE village_group (
+    id TEXT PRIMARY KEY, vid INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,
+    village_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL DEFAULT '村民小组' CHECK (kind IN ('村民小组', '牧民小组', '居民小组'))
+);
+CREATE INDEX village_group_village ON village_group (village_id);
+
+CREATE TABLE grid (
+    id TEXT PRIMARY KEY, vid INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,
+    village_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    code TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX grid_village ON grid (village_id);
+
+-- Registry ----------------------------------------------------------------
+
+CREATE TABLE household (
+    id TEXT PRIMARY KEY, vid INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,
+    village_id TEXT NOT NULL,
+    group_id TEXT,
+    grid_id TEXT,
+    hh_no TEXT NOT NULL DEFAULT '',          -- 户号
+    head_person_id TEXT,                     -- 户主
+    address TEXT NOT NULL DEFAULT '',
+    phone TEXT NOT NULL DEFAULT '',
+    level TEXT NOT NULL DEFAULT '绿' CHECK (level IN ('绿', '黄', '红')),  -- 三色
+    lat REAL,
+    lon REAL,
+    winter_pasture TEXT NOT NULL DEFAULT '', -- 冬营盘
+    summer_pasture TEXT NOT NULL DEFAULT '', -- 夏营盘
+    center_id TEXT,                          -- 党员中心户 covering it (at most one)
+    link_head_id TEXT,                       -- 联户长 linking it (exactly one expected)
+    status TEXT NOT NULL DEFAULT '在册' CHECK (status IN ('在册', '迁出', '注销')),
+    note TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX household_village ON household (village_id);
+CREATE INDEX household_grid ON household (grid_id);
+CREATE INDEX household_hh_no ON household (hh_no);
+CREATE INDEX household_center ON household (center_id);
+CREATE INDEX household_link_head ON household (link_head_id);
+
+CREATE TABLE person (
+    id TEXT PRIMARY KEY, vid INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,
+    household_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    gender TEXT NOT NULL DEFAULT '' CHECK (gender IN ('', '男', '女')),
+    birth_date TEXT,                         -- ISO date
+    id_number TEXT NOT NULL DEFAULT '',      -- 身份证号, normalised
+    id_status TEXT NOT NULL DEFAULT 'missing' CHECK (id_status IN ('valid', 'invalid', 'missing')),
+    phone TEXT NOT NULL DEFAULT '',
+    relation TEXT NOT NULL DEFAULT '',       -- 与户主关系
+    ethnicity TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT '在册' CHECK (status IN ('在册', '外出', '迁出', '去世')),
+    is_party_member INTEGER NOT NULL DEFAULT 0,
+    party_branch TEXT NOT NULL DEFAULT '',
+    party_joined_on TEXT,
+    note TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX person_household ON person (household_id);
+CREATE INDEX person_name ON person (name);
+CREATE INDEX person_id_number ON person (id_number);
+CREATE INDEX person_phone ON person (phone);
+
+CREATE TABLE tag (
+    id TEXT PRIMARY KEY, vid INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,
+    name TEXT NOT NULL,
+    builtin INTEGER NOT NULL DEFAULT 0
+);
+
+-- A tag on a household; id = link_id('household_tag', household, tag).
+CREATE TABLE household_tag (
+    id TEXT PRIMARY KEY, vid INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,
+    household_id TEXT NOT NULL,
+    tag_id TEXT NOT NULL
+);
+CREATE INDEX household_tag_household ON household_tag (household_id);
+CREATE INDEX household_tag_tag ON household_tag (tag_id);
+
+-- 党员中心户: a household with a party member designated as its center person.
+CREATE TABLE party_center (
+    id TEXT PRIMARY KEY, vid INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,
+    village_id TEXT NOT NULL,
+    household_id TEXT NOT NULL,
+    person_id TEXT NOT NULL,
+    types TEXT NOT NULL DEFAULT '',          -- comma list of 六大员 codes
+    designated_on TEXT,
+    ended_on TEXT,
+    standard_notes TEXT NOT NULL DEFAULT ''  -- 四好四强
+);
+CREATE INDEX party_center_village ON party_center (village_id);
+CREATE INDEX party_center_person ON party_center (person_id);
+
+-- 联户长: a resident linking about ten neighbouring households.
+CREATE TABLE link_head (
+    id TEXT PRIMARY KEY, vid INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,
+    village_id TEXT NOT NULL,
+    person_id TEXT NOT NULL,
+    household_id TEXT NOT NULL,
+    designated_on TEXT,
+    ended_on TEXT
+);
+CREATE INDEX link_head_village ON link_head (village_id);
+CREATE INDEX link_head_person ON link_head (person_id);
+
+CREATE TABLE grid_worker (
+    id TEXT PRIMARY KEY, vid INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,
+    grid_id TEXT NOT NULL,
+    person_id TEXT NOT NULL,
+    role TEXT NOT NULL DEFAULT '网格员' CHECK (role IN ('网格长', '网格员')),
+    since TEXT,
+    until TEXT
+);
+CREATE INDEX grid_worker_grid ON grid_worker (grid_id);
+CREATE INDEX grid_worker_person ON grid_worker (person_id);
+
+-- Other posts a person holds (for 四岗一肩挑).
+CREATE TABLE person_post (
+    id TEXT PRIMARY KEY, vid INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,
+    person_id TEXT NOT NULL,
+    post TEXT NOT NULL CHECK (post IN ('党小组长', '村民小组长', '牧民小组长')),
+    unit_id TEXT,
+    since TEXT,
+    until TEXT
+);
+CREATE INDEX person_post_person ON person_post (person_id);
+
+-- 六会 --------------------------------------------------------------------
+
+CREATE TABLE committee (
+    id TEXT PRIMARY KEY, vid INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,
+    village_id TEXT NOT NULL,
+    kind TEXT NOT NULL,                      -- one of the six codes, or 'custom'
+    name TEXT NOT NULL,
+    founded_on TEXT,
+    dissolved_on TEXT,
+    charter TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX committee_village ON committee (village_id);
+
+CREATE TABLE committee_member (
+    id TEXT PRIMARY KEY, vid INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,
+    committee_id TEXT NOT NULL,
+    person_id TEXT NOT NULL,
+    role TEXT NOT NULL DEFAULT '成员' CHECK (role IN ('会长', '副会长', '秘书长', '成员')),
+    joined_on TEXT,
+    left_on TEXT
+);
+CREATE INDEX committee_member_committee ON committee_member (committee_id);
+CREATE INDEX committee_member_person ON committee_member (person_id);
+
+CREATE TABLE committee_activity (
+    id TEXT PRIMARY KEY, vid INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,
+    committee_id TEXT NOT NULL,
+    held_on TEXT NOT NULL,
+    kind TEXT NOT NULL DEFAULT '会议',       -- 会议/调解/事务办理/巡逻/评议/宣传/其他
+    topic TEXT NOT NULL DEFAULT '',
+    decisions TEXT NOT NULL DEFAULT '',
+    outcome TEXT NOT NULL DEFAULT '',
+    events_handled INTEGER NOT NULL DEFAULT 0,   -- 红白理事会: 办理红白事
+    guests INTEGER NOT NULL DEFAULT 0,
+    money_saved_yuan INTEGER NOT NULL DEFAULT 0,
+    evaluations INTEGER NOT NULL DEFAULT 0,      -- 道德评议会
+    red_list INTEGER NOT NULL DEFAULT 0,
+    black_list INTEGER NOT NULL DEFAULT 0,
+    patrols INTEGER NOT NULL DEFAULT 0           -- 联防联治会
+);
+CREATE INDEX committee_activity_committee ON committee_activity (committee_id, held_on);
+
+-- id = link_id('activity_attendee', activity, person)
+CREATE TABLE activity_attendee (
+    id TEXT PRIMARY KEY, vid INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,
+    activity_id TEXT NOT NULL,
+    person_id TEXT NOT NULL
+);
+CREATE INDEX activity_attendee_activity ON activity_attendee (activity_id);
+
+-- Visits ------------------------------------------------------------------
+
+CREATE TABLE visit (
+    id TEXT PRIMARY KEY, vid INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,
+    village_id TEXT NOT NULL,
+    visited_on TEXT NOT NULL,
+    kind TEXT NOT NULL DEFAULT '走访' CHECK (kind IN ('走访', '敲门行动', '院坝会', '田埂会')),
+    visitors TEXT NOT NULL DEFAULT '',
+    findings TEXT NOT NULL DEFAULT '',
+    needs TEXT NOT NULL DEFAULT '',
+    next_due TEXT
+);
+CREATE INDEX visit_village ON visit (village_id, visited_on);
+
+-- id = link_id('visit_household', visit, household)
+CREATE TABLE visit_household (
+    id TEXT PRIMARY KEY, vid INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,
+    visit_id TEXT NOT NULL,
+    household_id TEXT NOT NULL
+);
+CREATE INDEX visit_household_visit ON visit_household (visit_id);
+CREATE INDEX visit_household_household ON visit_household (household_id);
+
+-- Problem ledger ----------------------------------------------------------
+
+CREATE TABLE category (
+    id TEXT PRIMARY KEY, vid INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,
+    domain TEXT NOT NULL,                    -- 组织覆盖 / 民生服务 / 矛盾化解 / 产业发展
+    name TEXT NOT NULL,
+    sort_order INTEGER NOT NULL DEFAULT 0
+);
+
+-- Registration facts only; everything after registration is an event below.
+CREATE TABLE problem (
+    id TEXT PRIMARY KEY, vid INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,
+    township_id TEXT NOT NULL,
+    year INTEGER NOT NULL,
+    ledger_no TEXT NOT NULL DEFAULT '',      -- official number, assigned by the office
+    provisional_no TEXT NOT NULL DEFAULT '', -- device-scoped number until then
+    title TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    source TEXT NOT NULL,                    -- 网格员巡查 / 群众反映 / 走访发现 / 12345热线 / 信访 / 上级交办 / 述职评议
+    hotline_no TEXT NOT NULL DEFAULT '',     -- external ticket number (12345)
+    category_id TEXT,
+    urgency TEXT NOT NULL DEFAULT '一般' CHECK (urgency IN ('一般', '紧急', '急难险重')),
+    village_id TEXT,
+    grid_id TEXT,
+    reporter TEXT NOT NULL DEFAULT '',
+    reporter_phone TEXT NOT NULL DEFAULT '',
+    registered_at TEXT NOT NULL              -- ISO local date-time
+);
+CREATE INDEX problem_village ON problem (village_id, registered_at);
+CREATE INDEX problem_registered ON problem (registered_at);
+CREATE INDEX problem_ledger_no ON problem (ledger_no);
+
+-- id = link_id('problem_household', problem, household)
+CREATE TABLE problem_household (
+    id TEXT PRIMARY KEY, vid INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,
+    problem_id TEXT NOT NULL,
+    household_id TEXT NOT NULL
+);
+CREATE INDEX problem_household_problem ON problem_household (problem_id);
+CREATE INDEX problem_household_household ON problem_household (household_id);
+
+-- The lifecycle: one immutable row per step; the state is derived from them.
+CREATE TABLE problem_event (
+    id TEXT PRIMARY KEY, vid INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,
+    problem_id TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('登记', '交办', '办理', '办结', '评价', '销号',
+                                       '退回', '延期', '重新打开', '合并', '撤销', '回访')),
+    at TEXT NOT NULL,                        -- ISO local date-time
+    actor TEXT NOT NULL DEFAULT '',
+    note TEXT NOT NULL DEFAULT '',
+    responsible_person TEXT NOT NULL DEFAULT '',
+    responsible_unit TEXT NOT NULL DEFAULT '',
+    deadline TEXT,
+    deadline_kind TEXT CHECK (deadline_kind IS NULL OR deadline_kind IN ('自然日', '工作日')),
+    reason TEXT NOT NULL DEFAULT '',
+    approved_by TEXT NOT NULL DEFAULT '',
+    rating TEXT CHECK (rating IS NULL OR rating IN ('满意', '基本满意', '不满意')),
+    rated_by TEXT NOT NULL DEFAULT '',
+    rating_method TEXT NOT NULL DEFAULT '',  -- 上门 / 电话
+    revisit_result TEXT NOT NULL DEFAULT '',
+    merged_into_id TEXT
+);
+CREATE INDEX problem_event_problem ON problem_event (problem_id, at);
+
+-- Events are immutable: a correction is a new event, never an edit.
+CREATE TRIGGER problem_event_immutable BEFORE UPDATE ON problem_event
+BEGIN SELECT RAISE(ABORT, 'ledger events are immutable'); END;
+
+-- Accounts and settings -----------------------------------------------------
+
+CREATE TABLE user_account (
+    id TEXT PRIMARY KEY, vid INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,
+    username TEXT NOT NULL,
+    display_name TEXT NOT NULL DEFAULT '',
+    role TEXT NOT NULL CHECK (role IN ('管理员', '书记', '录入员', '只读')),
+    village_ids TEXT NOT NULL DEFAULT '',    -- comma list; empty = all villages
+    password_hash TEXT NOT NULL DEFAULT '',
+    active INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX user_account_username ON user_account (username);
+
+-- id = link_id('setting', key)
+CREATE TABLE setting (
+    id TEXT PRIMARY KEY, vid INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL
+);

@@ -1,0 +1,1 @@
+"""Pure-Python foundations: ids, clocks, validation, errors. Imports nothing else of ours."""

@@ -1,0 +1,94 @@
+"""Creating, locating and opening ledgers; the township a ledger belongs to."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ledgerdesk.core.clock import Clock
+from ledgerdesk.core.ids import link_id
+from ledgerdesk.services.session import Session
+from ledgerdesk.store.database import Ledger
+from ledgerdesk.store.models import Category, Setting, Tag, Township
+
+APP_NAME = "LedgerDesk"
+DEFAULT_TOWNSHIP = "示范镇"
+
+BUILTIN_TAGS = ("留守老人", "留守儿童", "独居老人", "残疾", "低保", "特困", "脱贫监测户",
+                "外出务工", "流动人口", "出租屋", "牧户", "退役军人", "重点关注")
+
+# Seed categories: four domains from the seed reports, sub-categories configurable.
+BUILTIN_CATEGORIES = {
+    "组织覆盖": ("党组织建设", "党员管理", "中心户联系"),
+    "民生服务": ("道路交通", "饮水安全", "医疗卫生", "教育", "社保低保", "住房安全", "环境卫生"),
+    "矛盾化解": ("邻里纠纷", "土地草场纠纷", "婚姻家庭", "劳资纠纷"),
+    "产业发展": ("种植养殖", "就业创业", "集体经济"),
+}
+
+DEFAULT_SETTINGS = {
+    "center.min_households": "5",
+    "center.max_households": "15",
+    "link_head.min_households": "5",
+    "link_head.max_households": "15",
+    "committee.inactive_months": "3",
+    "coverage.target_rate": "0.9",
+}
+
+
+def default_ledger_path() -> Path:
+    """LEDGERDESK_DB, else ledger.sqlite3 in the platform's user data folder."""
+    env = os.environ.get("LEDGERDESK_DB")
+    if env:
+        return Path(env)
+    from platformdirs import user_data_path
+
+    return user_data_path(APP_NAME, appauthor=False) / "ledger.sqlite3"
+
+
+@dataclass(frozen=True)
+class LedgerInfo:
+    path: str
+    township: str
+    site_id: str
+    schema_version: int
+
+
+def create_ledger(path: str | os.PathLike, *, township: str = DEFAULT_TOWNSHIP, clock: Clock | None = None,
+                  user: str = "system", pragmas: dict | None = None) -> Session:
+    """Make a new ledger for ``township`` with the built-in tags, categories and settings."""
+    ledger = Ledger.create(path, clock=clock, pragmas=pragmas)
+    session = Session(ledger, user)
+    seed_reference_data(session, township)
+    return session
+
+
+def seed_reference_data(session: Session, township: str) -> str:
+    """Write the township row and the built-in reference data; returns the township id."""
+    with session.writing() as w:
+        township_id = w.insert(Township, {"name": township})
+        session.ledger.set_meta("township_id", township_id)
+        w.insert_many(Tag, ["id", "name", "builtin"], [(link_id("tag", n), n, 1) for n in BUILTIN_TAGS])
+        rows, order = [], 0
+        for domain, names in BUILTIN_CATEGORIES.items():
+            for name in names:
+                order += 1
+                rows.append((link_id("category", domain, name), domain, name, order))
+        w.insert_many(Category, ["id", "domain", "name", "sort_order"], rows)
+        w.insert_many(Setting, ["id", "key", "value"],
+                      [(link_id("setting", k), k, v) for k, v in DEFAULT_SETTINGS.items()])
+    return township_id
+
+
+def open_ledger(path: str | os.PathLike, *, clock: Clock | None = None, user: str = "system") -> Session:
+    """Open an existing ledger (upgrading its schema if needed)."""
+    return Session(Ledger.open(path, clock=clock), user)
+
+
+def ledger_info(session: Session) -> LedgerInfo:
+    ledger = session.ledger
+    with ledger.reading():
+        tid = ledger.get_meta("township_id")
+        row = Township.get_or_none(Township.id == tid) if tid else None
+        name = row.name if row else ""
+    return LedgerInfo(ledger.path, name, ledger.site_id, ledger.schema_version)

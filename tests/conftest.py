@@ -1,0 +1,93 @@
+"""Shared fixtures. Qt runs offscreen for every test (set here, before Qt loads).
+
+Three database fixtures (architecture.md): ``memory_session`` (empty, in
+memory), ``demo_session`` (a copy of a township demo ledger built once per
+run) and, for benchmarks only, the county ledger in tests/bench. Every ledger
+a fixture hands out is checked at teardown: its rows must equal the fold of
+its version log, so any write that went around the versioned path fails the
+test that made it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QT_FONT_DPI", "96")
+
+import pytest
+
+from ledgerdesk.core.clock import FixedClock
+from ledgerdesk.services import workspace
+from ledgerdesk.store.verify import replay_mismatches
+
+# A fixed "today" for every test: no test depends on the real date.
+TEST_NOW = dt.datetime(2026, 11, 20, 9, 30)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(TEST_NOW)
+
+
+def _assert_versioned(session) -> None:
+    if session.ledger.db.is_closed():
+        session.ledger.db.connect(reuse_if_open=True)
+    session.ledger.bind()
+    bad = replay_mismatches(session.ledger.db)
+    assert not bad, f"rows that differ from their version log: {bad}"
+
+
+@pytest.fixture
+def memory_session(clock):
+    """An empty in-memory ledger with the reference data of a new township."""
+    from ledgerdesk.services.session import Session
+    from ledgerdesk.store.database import Ledger
+
+    session = Session(Ledger.memory(clock=clock), "tester")
+    workspace.seed_reference_data(session, "测试镇")
+    yield session
+    _assert_versioned(session)
+    session.close()
+
+
+@pytest.fixture
+def ledger_path(tmp_path):
+    return tmp_path / "ledger.sqlite3"
+
+
+@pytest.fixture
+def file_session(ledger_path, clock):
+    """A new, empty ledger in a real SQLite file."""
+    session = workspace.create_ledger(ledger_path, township="测试镇", clock=clock, user="tester")
+    yield session
+    _assert_versioned(session)
+    session.close()
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory):
+    """A township demo ledger built once per run (seed 7); tests get copies."""
+    from ledgerdesk.services.demo import create_demo_ledger
+
+    path = tmp_path_factory.mktemp("demo") / "township.sqlite3"
+    session = create_demo_ledger(path, scale="township", seed=7, clock=FixedClock(TEST_NOW))
+    session.close()
+    return path
+
+
+@pytest.fixture
+def demo_path(demo_template, tmp_path):
+    """A private copy of the township demo ledger file."""
+    target = tmp_path / "demo.sqlite3"
+    shutil.copyfile(demo_template, target)
+    return target
+
+
+@pytest.fixture
+def demo_session(demo_path, clock):
+    session = workspace.open_ledger(demo_path, clock=clock, user="tester")
+    yield session
+    session.close()
