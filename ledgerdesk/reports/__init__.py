@@ -1,0 +1,1 @@
+"""reportlab sheets: plain data in, PDF out (reports.md). Filled by the printed-sheets issue."""
