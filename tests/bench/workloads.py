@@ -1,0 +1,89 @@
+"""The benchmark workloads: each measures one figure of quality.md and, where it has one, its floor.
+
+A workload takes the run context (profile, ledger path, repeat count) and
+returns an :class:`Entry`. Add new workloads to ``WORKLOADS``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Entry:
+    value: float
+    unit: str
+    target: str
+    met: bool
+    floor: float | None = None
+    ratio: float | None = None
+    detail: dict | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _env() -> dict:
+    return {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
+
+
+def _wall_ms(cmd: list[str], repeat: int) -> tuple[float, list[float], list[str]]:
+    """Median wall-clock milliseconds of a command over ``repeat`` runs (after one warm-up)."""
+    times, outputs = [], []
+    subprocess.run(cmd, env=_env(), capture_output=True, check=True, timeout=300)
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        proc = subprocess.run(cmd, env=_env(), capture_output=True, text=True, check=True, timeout=300)
+        times.append((time.perf_counter() - t0) * 1000)
+        outputs.append(proc.stdout)
+    return statistics.median(times), times, outputs
+
+
+def demo_build(ctx) -> Entry:
+    """Build the demo ledger of the profile from nothing (≤ 60 s for the county)."""
+    ledger: Path = ctx["ledger"]
+    for stale in ctx["cache"].glob(f"{ctx['profile']}-seed1-*.sqlite3*"):
+        stale.unlink()
+    tmp = Path(tempfile.mkdtemp(dir=ctx["cache"])) / "build.sqlite3"
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "ledgerdesk", "--db", str(tmp), "demo", "--scale", ctx["profile"],
+                    "--seed", "1"], env=_env(), check=True, capture_output=True, timeout=1800)
+    seconds = time.perf_counter() - t0
+    shutil.move(str(tmp), ledger)
+    shutil.rmtree(tmp.parent, ignore_errors=True)
+    size_mb = ledger.stat().st_size / 1e6
+    return Entry(round(seconds, 1), "s", "≤ 60 s", seconds <= 60, detail={"file_mb": round(size_mb, 1)})
+
+
+_EMPTY_WINDOW = (
+    "import sys, time\n"
+    "from PySide6.QtWidgets import QApplication, QMainWindow\n"
+    "app = QApplication(sys.argv)\n"
+    "w = QMainWindow(); w.resize(1366, 768); w.show()\n"
+    "app.processEvents()\n"
+)
+
+
+def startup(ctx) -> Entry:
+    """`gui --exit-after-ready` on the profile's ledger vs Python + Qt showing an empty window."""
+    repeat = ctx["repeat"]
+    value, times, outs = _wall_ms([sys.executable, "-m", "ledgerdesk", "--db", str(ctx["ledger"]), "gui",
+                                   "--exit-after-ready"], repeat)
+    floor, floor_times, _ = _wall_ms([sys.executable, "-c", _EMPTY_WINDOW], repeat)
+    ready = [int(l.split("=")[1]) for o in outs for l in o.splitlines() if l.startswith("ready_ms=")]
+    return Entry(round(value), "ms", "≤ 1500 ms", value <= 1500, round(floor), round(value / floor, 2),
+                 detail={"runs_ms": [round(t) for t in times], "floor_runs_ms": [round(t) for t in floor_times],
+                         "ready_ms_printed": ready})
+
+
+WORKLOADS = {"demo_build": demo_build, "startup": startup}
