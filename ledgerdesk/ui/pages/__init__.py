@@ -1,0 +1,55 @@
+"""The pages of the main window, in navigation order.
+
+Each :class:`PageSpec` names a page and the widget class that shows it; the
+class is called as ``cls(context, spec)``. The main window builds a page the
+first time it is shown, so start-up pays only for the 工作台.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
+from PySide6.QtWidgets import QWidget
+
+from ledgerdesk.services.session import Session
+from ledgerdesk.services.workspace import LedgerInfo
+from ledgerdesk.ui.pages.dashboard import DashboardPage
+from ledgerdesk.ui.pages.planned import PlannedPage
+from ledgerdesk.ui.pages.settings import SettingsPage
+from ledgerdesk.ui.tasks import TaskRunner
+
+
+@dataclass(frozen=True)
+class PageContext:
+    """What a page may use: the open ledger, its facts, and the worker thread."""
+
+    session: Session
+    info: LedgerInfo
+    runner: TaskRunner
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    key: str
+    source_title: str  # untranslated; show :attr:`title`
+    widget: Callable[[PageContext, "PageSpec"], QWidget]
+
+    @property
+    def title(self) -> str:
+        return QCoreApplication.translate("Navigation", self.source_title)
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("dashboard", QT_TRANSLATE_NOOP("Navigation", "工作台"), DashboardPage),
+    PageSpec("registry", QT_TRANSLATE_NOOP("Navigation", "户籍"), PlannedPage),
+    PageSpec("party_centers", QT_TRANSLATE_NOOP("Navigation", "党员中心户"), PlannedPage),
+    PageSpec("link_heads", QT_TRANSLATE_NOOP("Navigation", "联户长"), PlannedPage),
+    PageSpec("committees", QT_TRANSLATE_NOOP("Navigation", "六会"), PlannedPage),
+    PageSpec("visits", QT_TRANSLATE_NOOP("Navigation", "走访"), PlannedPage),
+    PageSpec("problems", QT_TRANSLATE_NOOP("Navigation", "问题台账"), PlannedPage),
+    PageSpec("reports", QT_TRANSLATE_NOOP("Navigation", "报表打印"), PlannedPage),
+    PageSpec("interchange", QT_TRANSLATE_NOOP("Navigation", "数据交换"), PlannedPage),
+    PageSpec("settings", QT_TRANSLATE_NOOP("Navigation", "设置"), SettingsPage),
+)
