@@ -268,19 +268,33 @@ CREATE TABLE visit_household (
 
 CREATE INDEX activity_attendee_activity ON activity_attendee (activity_id);
 
+CREATE INDEX "activity_attendee_tombstones" ON "activity_attendee" (id) WHERE deleted = 1;
+
+CREATE INDEX "category_tombstones" ON "category" (id) WHERE deleted = 1;
+
+CREATE INDEX "committee_tombstones" ON "committee" (id) WHERE deleted = 1;
+
 CREATE INDEX committee_village ON committee (village_id);
 
 CREATE INDEX committee_activity_committee ON committee_activity (committee_id, held_on);
 
+CREATE INDEX "committee_activity_tombstones" ON "committee_activity" (id) WHERE deleted = 1;
+
 CREATE INDEX committee_member_committee ON committee_member (committee_id);
 
 CREATE INDEX committee_member_person ON committee_member (person_id);
+
+CREATE INDEX "committee_member_tombstones" ON "committee_member" (id) WHERE deleted = 1;
+
+CREATE INDEX "grid_tombstones" ON "grid" (id) WHERE deleted = 1;
 
 CREATE INDEX grid_village ON grid (village_id);
 
 CREATE INDEX grid_worker_grid ON grid_worker (grid_id);
 
 CREATE INDEX grid_worker_person ON grid_worker (person_id);
+
+CREATE INDEX "grid_worker_tombstones" ON "grid_worker" (id) WHERE deleted = 1;
 
 CREATE INDEX household_center ON household (center_id);
 
@@ -290,17 +304,25 @@ CREATE INDEX household_hh_no ON household (hh_no);
 
 CREATE INDEX household_link_head ON household (link_head_id);
 
+CREATE INDEX "household_tombstones" ON "household" (id) WHERE deleted = 1;
+
 CREATE INDEX household_village ON household (village_id);
 
 CREATE INDEX household_tag_household ON household_tag (household_id);
 
 CREATE INDEX household_tag_tag ON household_tag (tag_id);
 
+CREATE INDEX "household_tag_tombstones" ON "household_tag" (id) WHERE deleted = 1;
+
 CREATE INDEX link_head_person ON link_head (person_id);
+
+CREATE INDEX "link_head_tombstones" ON "link_head" (id) WHERE deleted = 1;
 
 CREATE INDEX link_head_village ON link_head (village_id);
 
 CREATE INDEX party_center_person ON party_center (person_id);
+
+CREATE INDEX "party_center_tombstones" ON "party_center" (id) WHERE deleted = 1;
 
 CREATE INDEX party_center_village ON party_center (village_id);
 
@@ -310,33 +332,61 @@ CREATE INDEX person_id_number ON person (id_number);
 
 CREATE INDEX person_name ON person (name);
 
+CREATE INDEX person_party_member ON person (household_id) WHERE is_party_member = 1 AND deleted = 0;
+
 CREATE INDEX person_phone ON person (phone);
 
+CREATE INDEX "person_tombstones" ON "person" (id) WHERE deleted = 1;
+
 CREATE INDEX person_post_person ON person_post (person_id);
+
+CREATE INDEX "person_post_tombstones" ON "person_post" (id) WHERE deleted = 1;
 
 CREATE INDEX problem_ledger_no ON problem (ledger_no);
 
 CREATE INDEX problem_registered ON problem (registered_at);
 
+CREATE INDEX "problem_tombstones" ON "problem" (id) WHERE deleted = 1;
+
 CREATE INDEX problem_village ON problem (village_id, registered_at);
 
 CREATE INDEX problem_event_problem ON problem_event (problem_id, at);
+
+CREATE INDEX "problem_event_tombstones" ON "problem_event" (id) WHERE deleted = 1;
 
 CREATE INDEX problem_household_household ON problem_household (household_id);
 
 CREATE INDEX problem_household_problem ON problem_household (problem_id);
 
+CREATE INDEX "problem_household_tombstones" ON "problem_household" (id) WHERE deleted = 1;
+
+CREATE INDEX "setting_tombstones" ON "setting" (id) WHERE deleted = 1;
+
+CREATE INDEX "tag_tombstones" ON "tag" (id) WHERE deleted = 1;
+
+CREATE INDEX "township_tombstones" ON "township" (id) WHERE deleted = 1;
+
+CREATE INDEX "user_account_tombstones" ON "user_account" (id) WHERE deleted = 1;
+
 CREATE INDEX user_account_username ON user_account (username);
 
 CREATE INDEX version_entity ON version (entity_id);
 
+CREATE INDEX "village_tombstones" ON "village" (id) WHERE deleted = 1;
+
 CREATE INDEX village_township ON village (township_id);
 
+CREATE INDEX "village_group_tombstones" ON "village_group" (id) WHERE deleted = 1;
+
 CREATE INDEX village_group_village ON village_group (village_id);
+
+CREATE INDEX "visit_tombstones" ON "visit" (id) WHERE deleted = 1;
 
 CREATE INDEX visit_village ON visit (village_id, visited_on);
 
 CREATE INDEX visit_household_household ON visit_household (household_id);
+
+CREATE INDEX "visit_household_tombstones" ON "visit_household" (id) WHERE deleted = 1;
 
 CREATE INDEX visit_household_visit ON visit_household (visit_id);
 

@@ -5,7 +5,8 @@
 --    version that last changed the row) and `deleted` (tombstone). They are a
 --    materialised view of the version log; the runner installs guard triggers
 --    on every table with a `vid` column so no write can go around the
---    versioned write path (ledgerdesk/store/writes.py).
+--    versioned write path (ledgerdesk/store/writes.py), and a partial index
+--    of tombstones (live counts stay index-only).
 --  * local tables (meta, version) belong to this file only.
 --
 -- References between synced rows are indexed text ids WITHOUT SQL foreign-key
@@ -122,6 +123,7 @@ CREATE INDEX person_household ON person (household_id);
 CREATE INDEX person_name ON person (name);
 CREATE INDEX person_id_number ON person (id_number);
 CREATE INDEX person_phone ON person (phone);
+CREATE INDEX person_party_member ON person (household_id) WHERE is_party_member = 1 AND deleted = 0;
 
 CREATE TABLE tag (
     id TEXT PRIMARY KEY, vid INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,

@@ -80,12 +80,14 @@ def synced_tables(conn: sqlite3.Connection) -> list[str]:
     return [n for n in names if any(c[1] == "vid" for c in conn.execute(f'PRAGMA table_info("{n}")'))]
 
 
-def guard_trigger_sql(table: str) -> list[str]:
-    """Triggers refusing writes to a synced table that do not come with a new version.
+def synced_table_sql(table: str) -> list[str]:
+    """What every synced table gets: guard triggers and an index of its tombstones.
 
-    A row may only be inserted, or updated, when its `vid` names a version row
-    of that same entity, and an update must move `vid` forward. Rows are never
-    physically deleted: a delete is a tombstone version.
+    The triggers refuse writes that do not come with a new version: a row may
+    only be inserted, or updated, when its `vid` names a version row of that
+    same entity, and an update must move `vid` forward. Rows are never
+    physically deleted: a delete is a tombstone version. The partial index of
+    tombstones keeps "live rows" counts index-only (total minus tombstones).
     """
     bad_vid = f"NOT EXISTS (SELECT 1 FROM version WHERE id = NEW.vid AND entity_id = NEW.id)"
     return [
@@ -96,6 +98,7 @@ def guard_trigger_sql(table: str) -> list[str]:
         f"BEGIN SELECT RAISE(ABORT, 'unversioned write to {table}'); END",
         f'CREATE TRIGGER IF NOT EXISTS "{table}_guard_delete" BEFORE DELETE ON "{table}" '
         f"BEGIN SELECT RAISE(ABORT, 'unversioned delete from {table}'); END",
+        f'CREATE INDEX IF NOT EXISTS "{table}_tombstones" ON "{table}" (id) WHERE deleted = 1',
     ]
 
 
@@ -116,7 +119,7 @@ def migrate(conn: sqlite3.Connection, directory: Path | None = None, *, backup_h
             for stmt in mig.statements():
                 conn.execute(stmt)
             for table in synced_tables(conn):
-                for stmt in guard_trigger_sql(table):
+                for stmt in synced_table_sql(table):
                     conn.execute(stmt)
             conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             conn.execute(f"PRAGMA user_version = {mig.version}")

@@ -29,8 +29,10 @@ def test_every_table_has_a_model(conn):
 def test_synced_tables_are_exactly_the_synced_models_and_all_are_guarded(conn):
     assert set(synced_tables(conn)) == {m._meta.table_name for m in SYNCED_MODELS}
     triggers = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'")}
+    indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
     for table in synced_tables(conn):
         assert {f"{table}_guard_insert", f"{table}_guard_update", f"{table}_guard_delete"} <= triggers
+        assert f"{table}_tombstones" in indexes
 
 
 def test_model_defaults_match_the_schema_defaults(conn):
