@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from ledgerdesk import __version__
@@ -58,6 +59,18 @@ def _db_path(args) -> Path:
     return Path(args.db) if args.db else default_ledger_path()
 
 
+@contextmanager
+def _opened(args):
+    """The session on the ledger the arguments name, closed afterwards."""
+    from ledgerdesk.services import workspace
+
+    session = workspace.open_ledger(_db_path(args))
+    try:
+        yield session
+    finally:
+        session.close()
+
+
 def _progress_printer(label: str, fraction: float) -> None:
     if sys.stderr.isatty():
         print(f"\r{label} {fraction:5.0%}", end="", file=sys.stderr, flush=True)
@@ -95,12 +108,9 @@ def cmd_demo(args) -> int:
 def cmd_stats(args) -> int:
     from ledgerdesk.services import stats, workspace
 
-    session = workspace.open_ledger(_db_path(args))
-    try:
+    with _opened(args) as session:
         info = workspace.ledger_info(session)
         counts = stats.entity_counts(session).as_dict()
-    finally:
-        session.close()
     if args.json:
         print(json.dumps({"ledger": {"path": info.path, "township": info.township,
                                      "schema_version": info.schema_version},
@@ -113,13 +123,10 @@ def cmd_stats(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from ledgerdesk.services import check, workspace
+    from ledgerdesk.services import check
 
-    session = workspace.open_ledger(_db_path(args))
-    try:
+    with _opened(args) as session:
         report = check.run_checks(session)
-    finally:
-        session.close()
     if report.ok:
         print("检查通过：数据库完整，数据与版本记录一致。")
         return 0
