@@ -1,0 +1,34 @@
+"""Errors of the problem-to-closure ledger (问题台账), one class per failure kind.
+
+They follow :mod:`ledgerdesk.core.errors`: a Chinese message for the user and
+a stable English ``key``. Missing or bad event fields raise the shared
+:class:`~ledgerdesk.core.errors.ValidationError` (with ``field``) instead.
+"""
+
+from __future__ import annotations
+
+from ledgerdesk.core.errors import LedgerDeskError
+
+
+class IllegalTransitionError(LedgerDeskError):
+    """An event the problem's current state does not allow (e.g. 办结 after 销号)."""
+
+    key = "illegal-transition"
+
+    def __init__(self, state: str, kind: str, detail: str = ""):
+        message = f"当前状态为“{state}”，不能“{kind}”" + (f"：{detail}" if detail else "")
+        super().__init__(message)
+        self.state = state
+        self.kind = kind
+        self.detail = detail
+
+
+class PermissionDeniedError(LedgerDeskError):
+    """The user's role may not record this kind of event."""
+
+    key = "permission-denied"
+
+    def __init__(self, role: str, kind: str):
+        super().__init__(f"“{role}”角色无权进行“{kind}”操作")
+        self.role = role
+        self.kind = kind
