@@ -256,6 +256,10 @@ class ProblemState:
     returns: int = 0
     reopened: int = 0
     revisits: tuple[Revisit, ...] = ()
+    # How many revisits existed when the current resolution was recorded. Counting
+    # (not comparing times) keeps "a 回访 after this 办结" exact when two events
+    # share a timestamp and are ordered by id.
+    revisits_at_resolution: int = 0
     merged_into_id: str | None = None
     voided_reason: str = ""
     updated_at: dt.datetime | None = None  # the latest applied event
@@ -285,8 +289,7 @@ class ProblemState:
     @property
     def revisited_since_resolved(self) -> bool:
         """A 回访 was recorded after the current resolution."""
-        last = self.last_revisit
-        return bool(last and self.resolved_at and last.at >= self.resolved_at)
+        return self.resolved_at is not None and len(self.revisits) > self.revisits_at_resolution
 
     # -- figures of the statistics (domain.md, "Statistics") ------------------------------------
 
@@ -388,7 +391,7 @@ EFFECTS: dict[str, Callable[[ProblemState, Event], dict[str, Any]]] = {
     REGISTER: lambda s, e: dict(registered_at=e.at),
     DISPATCH: _dispatch,
     PROGRESS: lambda s, e: dict(last_note_at=e.at),
-    RESOLVE: lambda s, e: dict(resolved_at=e.at, resolution_note=e.note),
+    RESOLVE: lambda s, e: dict(resolved_at=e.at, resolution_note=e.note, revisits_at_resolution=len(s.revisits)),
     RATE: lambda s, e: dict(rating=e.rating, rated_by=e.rated_by, rating_method=e.rating_method, rated_at=e.at),
     CLOSE: lambda s, e: dict(closed_at=e.at),
     RETURN: lambda s, e: dict(_UNRESOLVE, returns=s.returns + 1, handling_since=e.at),
