@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -20,6 +21,31 @@ from ledgerdesk.ui.i18n import install_translators
 from ledgerdesk.ui.main_window import MainWindow
 from ledgerdesk.ui.style import apply_app_style
 from ledgerdesk.ui.tasks import TaskRunner, TaskState
+
+class NoDisplayError(LedgerDeskError):
+    """There is no graphical display to open the window on."""
+
+    key = "no-display"
+
+
+def choose_platform(*, unattended: bool) -> None:
+    """Pick Qt's platform before the QApplication exists.
+
+    On Linux without DISPLAY or WAYLAND_DISPLAY, Qt would abort the process
+    with a plugin error. An unattended start (``--exit-after-ready``, used by
+    scripts and benchmarks) renders offscreen instead; an interactive start
+    gets one clear sentence. An explicit QT_QPA_PLATFORM always wins.
+    """
+    if os.environ.get("QT_QPA_PLATFORM") or not sys.platform.startswith("linux"):
+        return
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return
+    if unattended:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        return
+    raise NoDisplayError("没有可用的图形显示（未设置 DISPLAY / WAYLAND_DISPLAY），无法打开窗口；"
+                         "命令行功能可照常使用，见 ledgerdesk --help")
+
 
 ORGANISATION = "LedgerDesk"
 APPLICATION = "LedgerDesk"
@@ -62,6 +88,7 @@ def run_gui(db_path: Path, *, exit_after_ready: bool = False, demo: bool = False
     """
     started_at = time.perf_counter() if started_at is None else started_at
     path = Path(db_path)
+    choose_platform(unattended=exit_after_ready)
     app = application()
     runner = TaskRunner()
     session: Session | None = None
