@@ -4,12 +4,18 @@
 data; :func:`build_demo` fills an open, empty ledger. For a given seed and
 clock the result is identical row for row, ids included: randomness comes only
 from ``random.Random(seed)`` and ids from :func:`uuid7_fast_factory` started at
-the clock's time. Everything is written through the versioned writer, in one
-transaction, with ``insert_many``.
+the clock's time. Everything is written through the versioned writer
+(``insert_many``), in one transaction.
 
-The build runs phase by phase — registry (villages, households, persons,
-中心户, 联户长, grids), 六会, visits, problems — keeping only a compact summary
-of each village for the later phases, so memory stays flat at county scale.
+Generation is separate from writing: :class:`_Builder` turns a :class:`_Spec`
+(scale, seed, clock reading, township) into a stream of messages — batches of
+rows per table and progress ticks — and :func:`build_demo` writes the batches.
+At county scale the stream is produced in a child Python process, so making
+up the rows overlaps with the writer's own per-row work (versions, JSON,
+SQLite); both ways give the same rows. The builder runs phase by phase — registry
+(villages, households, persons, 中心户, 联户长, grids), 六会, visits, problems —
+keeping only a compact summary of each village for the later phases.
+
 Codes stored in rows (六会 kinds, 六大员 types) are in :mod:`demo_data`.
 """
 
@@ -17,9 +23,16 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import gc
 import os
+import pickle
+import queue as queue_module
 import random
+import subprocess
+import sys
+import threading
 import time
+import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,16 +40,17 @@ from typing import Callable, Iterator, Sequence
 
 from ledgerdesk.core.clock import Clock
 from ledgerdesk.core.errors import Cancelled, LedgerExistsError, NotFoundError, ValidationError
-from ledgerdesk.core.idcard import check_char, make_id_number
+from ledgerdesk.core.idcard import check_char
 from ledgerdesk.core.ids import link_id, uuid7_fast_factory
+from ledgerdesk.core import workdays
 from ledgerdesk.services import demo_data as D
 from ledgerdesk.services import workspace
 from ledgerdesk.services.accounts import ensure_admin
 from ledgerdesk.services.session import Session
 from ledgerdesk.store.models import (
-    ActivityAttendee, Committee, CommitteeActivity, CommitteeMember, Grid, GridWorker, Household,
-    HouseholdTag, LinkHead, PartyCenter, PersonPost, Person, Problem, ProblemEvent, ProblemHousehold,
-    Setting, Township, Village, VillageGroup, Visit, VisitHousehold,
+    MODEL_BY_TABLE, ActivityAttendee, Committee, CommitteeActivity, CommitteeMember, Grid, GridWorker,
+    Household, HouseholdTag, LinkHead, PartyCenter, Person, PersonPost, Problem, ProblemEvent,
+    ProblemHousehold, Setting, Township, Village, VillageGroup, Visit, VisitHousehold,
 )
 
 Progress = Callable[[str, float], None]
@@ -50,6 +64,8 @@ class ScaleProfile:
     The default 5–15 households per 中心户 cannot hold with these figures
     (township ≈18, county ≈31 covered households per center), so a demo ledger
     sets bounds that fit its own density and leaves a few centers outside them.
+    ``committees`` is always six per village: a village missing one of the six
+    has a custom committee (老年协会 …) in its place.
     """
 
     villages: int
@@ -66,7 +82,7 @@ class ScaleProfile:
 
     def __post_init__(self):
         if self.committees != 6 * self.villages:
-            raise ValueError("a demo village holds six committees (some custom in place of a missing one)")
+            raise ValueError("a demo village holds six committees")
 
 
 SCALES: dict[str, ScaleProfile] = {
@@ -80,7 +96,7 @@ SCALES: dict[str, ScaleProfile] = {
 
 @dataclass(frozen=True)
 class DemoSummary:
-    """What :func:`build_demo` wrote: rows per table name, and how long it took."""
+    """What :func:`build_demo` wrote: rows inserted per table name, and how long it took."""
 
     scale: str
     seed: int
@@ -88,12 +104,16 @@ class DemoSummary:
     seconds: float
 
 
-# Connection settings for the throw-away file a demo is built in: no fsync, rollback
-# journal in memory, a large page cache, and CHECK constraints left to the final
-# integrity check (SQLite re-evaluates every `IN (…)` list per inserted row, which
-# otherwise costs as much as the insert itself).
-BUILD_PRAGMAS = {"synchronous": 0, "journal_mode": "memory", "cache_size": -400_000,
-                 "ignore_check_constraints": 1}
+# Connection settings for the private file a demo is built in (create_demo_ledger):
+# no fsync and no rollback journal (a failed build is deleted, never rolled back),
+# and CHECK constraints not evaluated per row — SQLite re-evaluates every
+# `IN (…)` list for each inserted row, which costs as much as the insert itself.
+# The generator only writes values from fixed tables; tests run integrity_check.
+BUILD_PRAGMAS = {"synchronous": 0, "journal_mode": "off", "cache_size": -100_000,
+                 "ignore_check_constraints": 1, "threads": 2, "page_size": 8192}
+
+# From this size on, rows are made up in a child process while this one writes.
+PARALLEL_MIN_PERSONS = 100_000
 
 # Rates of the deliberate irregularities the analytics pages must find.
 CENTER_OUTLIER_RATE = 0.02      # 中心户 covering too few or too many households
@@ -115,13 +135,25 @@ def build_demo(session: Session, *, scale: str, seed: int = 1, progress: Progres
 
     One write transaction; ``progress(label, fraction)`` is called about fifty
     times, ``cancel()`` is polled between batches and a True answer raises
-    :class:`Cancelled` (the transaction is rolled back).
+    :class:`Cancelled`. Refuses a ledger that already has villages.
     """
     profile = _profile(scale)
+    ticker = _Ticker(progress, cancel)
     started = time.perf_counter()
-    with session.writing() as writer:
-        counts = _Builder(session, writer, profile, seed, _Ticker(progress, cancel)).run()
-    return DemoSummary(scale, seed, counts, round(time.perf_counter() - started, 3))
+    counts: dict[str, int] = {}
+    with _gc_paused(), session.writing() as writer:
+        spec = _prepare(session, writer, scale, seed)
+
+        def handle(message: tuple) -> None:
+            if message[0] == "tick":
+                ticker(message[1], message[2])
+                return
+            _, table, columns, rows = message
+            writer.insert_many(MODEL_BY_TABLE[table], columns, rows)
+            counts[table] = counts.get(table, 0) + len(rows)
+
+        _run_generator(spec, handle, parallel=profile.persons >= PARALLEL_MIN_PERSONS)
+    return DemoSummary(scale, seed, dict(sorted(counts.items())), round(time.perf_counter() - started, 3))
 
 
 def create_demo_ledger(path: str | os.PathLike, *, scale: str, seed: int = 1, clock: Clock | None = None,
@@ -130,9 +162,10 @@ def create_demo_ledger(path: str | os.PathLike, *, scale: str, seed: int = 1, cl
     """Build a new demo ledger file at ``path`` and return it opened.
 
     Refuses an existing file (:class:`LedgerExistsError`). The ledger is built
-    in a sibling ``.building`` file and renamed into place only when complete,
-    so a failure or a cancel leaves nothing at ``path``. An ``admin`` account
-    is created, with ``password`` or else LEDGERDESK_PASSWORD (none if neither).
+    in a sibling ``.building`` file with bulk-load settings and renamed into
+    place only when complete, so a failure or a cancel leaves nothing at
+    ``path``. An ``admin`` account is created, with ``password``, else
+    LEDGERDESK_PASSWORD, else none yet.
     """
     path = Path(path)
     _profile(scale)
@@ -145,7 +178,6 @@ def create_demo_ledger(path: str | os.PathLike, *, scale: str, seed: int = 1, cl
         with _indexes_deferred(session):
             build_demo(session, scale=scale, seed=seed, progress=progress, cancel=cancel)
         ensure_admin(session, password if password is not None else os.environ.get("LEDGERDESK_PASSWORD"))
-        _check_constraints(session)
         session.close()
         _refuse_existing(path)
         os.replace(tmp, path)
@@ -177,11 +209,28 @@ def _remove_db_files(path: Path) -> None:
 
 
 @contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while millions of short-lived rows pass through.
+
+    The rows hold no cycles; full collections triggered by their sheer number
+    would scan every object of the process again and again (≈20 % of a county
+    build).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+@contextmanager
 def _indexes_deferred(session: Session) -> Iterator[None]:
     """Drop the secondary indexes for a bulk load and recreate them, from their own SQL, after it.
 
-    Building an index once over sorted keys is several times cheaper than
-    keeping it up to date row by row. Only for the private file being built.
+    Building an index once over all keys is several times cheaper than keeping
+    it up to date row by row. Only for the private file being built.
     """
     db = session.ledger.db
     indexes = db.execute_sql("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
@@ -193,12 +242,127 @@ def _indexes_deferred(session: Session) -> Iterator[None]:
         db.execute_sql(sql)
 
 
-def _check_constraints(session: Session) -> None:
-    """The CHECK constraints skipped during the build, verified once over every table."""
-    db = session.ledger.db
-    problems = [r[0] for r in db.execute_sql("PRAGMA quick_check").fetchall()]
-    if problems != ["ok"]:
-        raise RuntimeError(f"demo ledger failed its integrity check: {problems[:5]}")
+# -- preparing, and running the generator -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """Everything the generator depends on; the same spec always gives the same rows."""
+
+    scale: str
+    seed: int
+    now_ms: int
+    now: dt.datetime
+    township_id: str
+    township_name: str
+
+
+def _township_code(n: int) -> str:
+    return f"{D.COUNTY_AREA_CODE}{100 + 2 * n:03d}"
+
+
+def _prepare(session: Session, w, scale: str, seed: int) -> _Spec:
+    """Check the ledger is empty; set the demo's center bounds and the township's county and code."""
+    ledger = session.ledger
+    if ledger.db.execute_sql("SELECT 1 FROM village LIMIT 1").fetchone():
+        raise ValidationError("台账中已有村居数据，示范数据只能生成到新建的空台账")
+    lo, hi = SCALES[scale].center_bounds
+    for key, value in (("center.min_households", lo), ("center.max_households", hi)):
+        sid = link_id("setting", key)
+        try:
+            w.update(Setting, sid, {"value": str(value)})
+        except NotFoundError:
+            w.insert(Setting, {"key": key, "value": str(value)}, id=sid)
+    tid = ledger.get_meta("township_id")
+    row = Township.get_or_none(Township.id == tid) if tid else None
+    if row is None:
+        tid = w.insert(Township, {"name": workspace.DEFAULT_TOWNSHIP})
+        ledger.set_meta("township_id", tid)
+        name = workspace.DEFAULT_TOWNSHIP
+    else:
+        name = row.name
+    w.update(Township, tid, {"county": D.COUNTY_NAME, "code": _township_code(0)})
+    clock = ledger.clock
+    return _Spec(scale, seed, clock.now_ms(), clock.now().replace(microsecond=0), tid, name)
+
+
+def _run_generator(spec: _Spec, handle: Callable[[tuple], None], *, parallel: bool) -> None:
+    """Feed every message of the generator to ``handle``, made here or in a child process."""
+    child = _start_child(spec) if parallel else None
+    if child is None:
+        _Builder(spec, handle).run()
+        return
+    try:
+        while True:
+            try:
+                message = pickle.load(child.stdout)
+            except (EOFError, pickle.UnpicklingError):
+                raise RuntimeError(f"示范数据生成进程意外退出（退出码 {child.wait()}）") from None
+            if message[0] == "done":
+                break
+            if message[0] == "error":
+                raise RuntimeError(f"示范数据生成失败：\n{message[1]}")
+            handle(message)
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.wait()
+        child.stdout.close()
+
+
+def _start_child(spec: _Spec) -> subprocess.Popen | None:
+    """A Python child running :func:`_child_main`, or None where there is no interpreter to start.
+
+    A plain ``python -c`` rather than multiprocessing: spawn would re-run the
+    caller's unguarded ``__main__`` script, and fork is unsafe in a Qt process.
+    """
+    if getattr(sys, "frozen", False):
+        return None
+    package_root = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (package_root, os.environ.get("PYTHONPATH"))))}
+    try:
+        child = subprocess.Popen(
+            [sys.executable, "-c", "from ledgerdesk.services.demo import _child_main; _child_main()"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, bufsize=1 << 20,
+            creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0))  # no console flashing up on Windows
+    except OSError:
+        return None
+    pickle.dump(spec, child.stdin)
+    child.stdin.close()
+    return child
+
+
+def _child_main() -> None:
+    """The generator process: a spec on stdin, pickled messages on stdout, ending with "done".
+
+    A writer thread sends while the main thread goes on generating.
+    """
+    gc.disable()  # this process only makes acyclic rows
+    spec = pickle.load(sys.stdin.buffer)
+    out = sys.stdout.buffer
+    outbox: queue_module.Queue = queue_module.Queue(maxsize=64)  # a few villages ahead of the writer
+
+    def drain() -> None:
+        try:
+            while (blob := outbox.get()) is not None:
+                out.write(blob)
+            out.flush()
+        except OSError:  # the parent has gone (cancelled or died): stop at once
+            os._exit(1)
+
+    writer = threading.Thread(target=drain, name="demo-writer", daemon=True)
+    writer.start()
+
+    def send(message: tuple) -> None:
+        outbox.put(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+
+    try:
+        _Builder(spec, send).run()
+        send(("done",))
+    except BaseException:  # reported to the parent, which raises it
+        send(("error", traceback.format_exc()))
+    outbox.put(None)
+    writer.join()
 
 
 # -- progress and small helpers ------------------------------------------------------------
@@ -371,7 +535,7 @@ P_NAME, P_PHONE, P_STATUS, P_PARTY, P_BRANCH, P_JOINED, P_NOTE = 2, 7, 10, 11, 1
 HOUSEHOLD_COLS = ("id", "village_id", "group_id", "grid_id", "hh_no", "head_person_id", "address", "phone",
                   "level", "lat", "lon", "winter_pasture", "summer_pasture", "center_id", "link_head_id",
                   "status", "note")
-H_LEVEL, H_CENTER, H_LINK = 8, 13, 14
+H_PHONE, H_LEVEL, H_CENTER, H_LINK = 7, 8, 13, 14
 EVENT_COLS = ("id", "problem_id", "kind", "at", "actor", "note", "responsible_person", "responsible_unit",
               "deadline", "deadline_kind", "reason", "approved_by", "rating", "rated_by", "rating_method",
               "revisit_result", "merged_into_id")
@@ -384,79 +548,145 @@ PROBLEM_COLS = ("id", "township_id", "year", "ledger_no", "title", "description"
 # -- people ---------------------------------------------------------------------------------
 
 
+# GB 11643 check characters indexed by the weighted digit sum mod 11.
+_CHECK_CHARS = "10X98765432"
+
+
+def _residue(digits: str) -> int:
+    """The weighted digit sum mod 11 of a partial number (positions not given count as zeros)."""
+    return _CHECK_CHARS.index(check_char(digits))
+
+
+class _IdNumbers:
+    """Valid 身份证号 at bulk speed, equal to :func:`core.idcard.make_id_number`'s.
+
+    The check character depends only on the weighted digit sum mod 11, which is
+    the sum of the parts' residues; so each area code, birth date and sequence
+    number is summed once instead of once per person (tests compare the two).
+    """
+
+    def __init__(self):
+        self._area: dict[str, int] = {}
+        self._seq = [(f"{n:03d}", _residue("0" * 14 + f"{n:03d}")) for n in range(1000)]
+
+    def make(self, area: str, birth: "_Birth", seq: int, male: bool) -> str:
+        if (seq % 2 == 1) != male:
+            seq = (seq + 1) % 1000
+        ra = self._area.get(area)
+        if ra is None:
+            ra = self._area[area] = _residue(area)
+        seq_text, rs = self._seq[seq]
+        return f"{area}{birth[1]}{seq_text}{_CHECK_CHARS[(ra + birth[2] + rs) % 11]}"
+
+
+# A birth date as the generator needs it: (ISO text, YYYYMMDD, residue of those digits, year).
+_Birth = tuple
+
+
 class _People:
-    """Names, identity numbers and phones of made-up residents."""
+    """Names, birth dates, identity numbers and phones of made-up residents."""
 
     def __init__(self, today: dt.date):
         self.today = today
         self.today_ord = today.toordinal()
         self.surnames = _expand(D.SURNAMES)
-        self.eras = sorted(D.GIVEN_CHARS)
         self.area_codes = _expand(D.OTHER_AREA_CODES)
         self.ethnicities = _expand(D.ETHNICITIES_FARMING)
+        eras = sorted(D.GIVEN_CHARS)
+        self.given_chars = {year: D.GIVEN_CHARS[eras[max(0, bisect.bisect_right(eras, year) - 1)]]
+                            for year in range(1880, today.year + 1)}
+        self.ids = _IdNumbers()
+        self._births: dict[int, _Birth] = {}
 
-    def given(self, rng: random.Random, male: bool, year: int) -> str:
-        era = self.eras[max(0, bisect.bisect_right(self.eras, year) - 1)]
-        male_chars, female_chars, two_share = D.GIVEN_CHARS[era]
+    def surname(self, rnd) -> str:
+        return self.surnames[int(rnd() * len(self.surnames))]
+
+    def given(self, rnd, male: bool, year: int) -> str:
+        male_chars, female_chars, two_share = self.given_chars[year]
         chars = male_chars if male else female_chars
-        name = _pick(rng, chars) + (_pick(rng, chars) if rng.random() < two_share else "")
-        if rng.random() < D.RARE_NAME_RATE:
-            name = name[:-1] + _pick(rng, D.RARE_CHARS)
+        name = chars[int(rnd() * len(chars))]
+        if rnd() < two_share:
+            name += chars[int(rnd() * len(chars))]
+        if rnd() < D.RARE_NAME_RATE:
+            name = name[:-1] + D.RARE_CHARS[int(rnd() * len(D.RARE_CHARS))]
         return name
 
-    def mongol(self, rng: random.Random, male: bool) -> str:
-        given = _pick(rng, D.MONGOL_GIVEN[male])
-        return (_pick(rng, D.MONGOL_SURNAMES) + given) if rng.random() < 0.3 and len(given) <= 3 else given
+    def mongol(self, rnd, male: bool) -> str:
+        names = D.MONGOL_GIVEN[male]
+        given = names[int(rnd() * len(names))]
+        if rnd() < 0.3 and len(given) <= 3:
+            return D.MONGOL_SURNAMES[int(rnd() * len(D.MONGOL_SURNAMES))] + given
+        return given
 
-    def birth(self, rng: random.Random, age: int) -> dt.date:
-        return dt.date.fromordinal(self.today_ord - int(age * 365.25) - int(rng.random() * 365))
+    def birth(self, rnd, age: int) -> _Birth:
+        ordinal = self.today_ord - int(age * 365.25) - int(rnd() * 365)
+        found = self._births.get(ordinal)
+        if found is None:
+            day = dt.date.fromordinal(ordinal)
+            digits = f"{day:%Y%m%d}"
+            found = self._births[ordinal] = (day.isoformat(), digits, _residue("000000" + digits), day.year)
+        return found
 
-    def id_number(self, rng: random.Random, birth: dt.date, male: bool) -> tuple[str, str]:
+    def id_number(self, rnd, birth: _Birth, male: bool) -> tuple[str, str]:
         """(身份证号, id_status): mostly valid, a few with a wrong check digit or missing."""
-        r = rng.random()
+        r = rnd()
         if r < D.MISSING_ID_RATE:
             return "", "missing"
-        area = D.COUNTY_AREA_CODE if rng.random() < D.LOCAL_AREA_SHARE else _pick(rng, self.area_codes)
-        number = make_id_number(area, birth, int(rng.random() * 1000), male)
+        area = D.COUNTY_AREA_CODE if rnd() < D.LOCAL_AREA_SHARE else self.area_codes[
+            int(rnd() * len(self.area_codes))]
+        number = self.ids.make(area, birth, int(rnd() * 1000), male)
         if r < D.MISSING_ID_RATE + D.INVALID_ID_RATE:
-            wrong = "0123456789X".replace(check_char(number[:17]), "")
-            return number[:17] + _pick(rng, wrong), "invalid"
+            wrong = _CHECK_CHARS.replace(number[17], "")
+            return number[:17] + wrong[int(rnd() * len(wrong))], "invalid"
         return number, "valid"
 
     @staticmethod
-    def phone(rng: random.Random) -> str:
-        return _pick(rng, D.PHONE_PREFIXES) + "%08d" % int(rng.random() * 100_000_000)
+    def phone(rnd) -> str:
+        return D.PHONE_PREFIXES[int(rnd() * len(D.PHONE_PREFIXES))] + "%08d" % int(rnd() * 100_000_000)
 
 
-def _household_shape(rng: random.Random, size: int) -> list[tuple[str, bool, int, str]]:
+def _between(rnd, lo: int, hi: int) -> int:
+    """Like ``randint`` for a bound ``random`` method, at a fraction of its cost."""
+    return lo + int(rnd() * (hi - lo + 1))
+
+
+def _triangular(rnd, lo: float, hi: float, mode: float) -> float:
+    """``random.triangular`` for a bound ``random`` method."""
+    u, c = rnd(), (mode - lo) / (hi - lo)
+    if u > c:
+        u, c, lo, hi = 1.0 - u, 1.0 - c, hi, lo
+    return lo + (hi - lo) * (u * c) ** 0.5
+
+
+def _household_shape(rnd, size: int) -> list[tuple[str, bool, int, str]]:
     """(relation, male, age, lineage) of each member, head first; lineage "s" shares the head's surname."""
     if size == 1:
-        age = rng.randint(62, 90) if rng.random() < 0.6 else rng.randint(24, 61)
-        return [("户主", rng.random() < 0.62, age, "s")]
-    head_male = rng.random() < 0.86
-    three_gen = size >= 4 and rng.random() < 0.35
-    head_age = rng.randint(50, 76) if three_gen else int(rng.triangular(25, 80, 44))
+        age = _between(rnd, 62, 90) if rnd() < 0.6 else _between(rnd, 24, 61)
+        return [("户主", rnd() < 0.62, age, "s")]
+    head_male = rnd() < 0.86
+    three_gen = size >= 4 and rnd() < 0.35
+    head_age = _between(rnd, 50, 76) if three_gen else int(_triangular(rnd, 25, 80, 44))
     shape = [("户主", head_male, head_age, "s")]
-    if size >= 3 or rng.random() < 0.75:
-        shape.append(("配偶", not head_male, max(20, head_age + rng.randint(-4, 3)), "o"))
+    if size >= 3 or rnd() < 0.75:
+        shape.append(("配偶", not head_male, max(20, head_age + _between(rnd, -4, 3)), "o"))
     if three_gen and size - len(shape) >= 2:
-        son_age = head_age - rng.randint(23, 30)
+        son_age = head_age - _between(rnd, 23, 30)
         shape.append(("子", True, son_age, "s"))
-        shape.append(("儿媳", False, max(20, son_age + rng.randint(-3, 2)), "o"))
-        kid_age = rng.randint(0, max(0, son_age - 21))
+        shape.append(("儿媳", False, max(20, son_age + _between(rnd, -3, 2)), "o"))
+        kid_age = _between(rnd, 0, max(0, son_age - 21))
         while len(shape) < size:
-            male = rng.random() < 0.52
+            male = rnd() < 0.52
             shape.append(("孙子" if male else "孙女", male, kid_age, "s"))
-            kid_age = max(0, kid_age - rng.randint(1, 5))
+            kid_age = max(0, kid_age - _between(rnd, 1, 5))
         return shape
-    if size - len(shape) >= 2 and head_age < 58 and rng.random() < 0.2:
-        father = rng.random() < 0.4
-        shape.append(("父亲" if father else "母亲", father, head_age + rng.randint(24, 32), "s" if father else "o"))
-    kid_age = head_age - rng.randint(22, 32)
+    if size - len(shape) >= 2 and head_age < 58 and rnd() < 0.2:
+        father = rnd() < 0.4
+        shape.append(("父亲" if father else "母亲", father, head_age + _between(rnd, 24, 32), "s" if father else "o"))
+    kid_age = head_age - _between(rnd, 22, 32)
     while len(shape) < size:
-        male = rng.random() < 0.52
+        male = rnd() < 0.52
         shape.append(("子" if male else "女", male, max(0, kid_age), "s"))
-        kid_age -= rng.randint(1, 5)
+        kid_age -= _between(rnd, 1, 5)
     return shape
 
 
@@ -464,45 +694,44 @@ def _household_shape(rng: random.Random, size: int) -> list[tuple[str, bool, int
 
 
 class _Builder:
-    """Generates and writes one demo ledger; phases run in a fixed order for determinism."""
+    """Makes up one demo ledger as messages for a sink; phases run in a fixed order for determinism.
 
-    def __init__(self, session: Session, writer, profile: ScaleProfile, seed: int, tick: _Ticker):
-        self.session, self.w, self.profile, self.seed, self.tick = session, writer, profile, seed, tick
-        clock = session.ledger.clock
-        self.now = clock.now().replace(microsecond=0)
-        self.today = self.now.date()
-        self.master = random.Random(seed)
-        self.new_id = uuid7_fast_factory(clock.now_ms(), f"ledgerdesk-demo:{seed}".encode()).__next__
+    Messages: ``("rows", table, columns, rows)`` and ``("tick", label, fraction)``.
+    """
+
+    def __init__(self, spec: _Spec, emit: Callable[[tuple], None]):
+        self.spec, self.emit = spec, emit
+        self.profile = SCALES[spec.scale]
+        self.now = spec.now
+        self.today = spec.now.date()
+        self.master = random.Random(spec.seed)
+        self.new_id = uuid7_fast_factory(spec.now_ms, f"ledgerdesk-demo:{spec.seed}".encode()).__next__
         self.people = _People(self.today)
-        self.counts: dict[str, int] = {}
         self.tag_ids = {name: link_id("tag", name) for name in workspace.BUILTIN_TAGS}
         self.townships: list[_Township] = []
         self.villages: list[_Village] = []
-        self.workdays = _workdays(self.today - dt.timedelta(days=420), self.today + dt.timedelta(days=240))
 
     def rng(self) -> random.Random:
         """A fresh stream drawn from the seed (in build order, so runs repeat exactly)."""
         return random.Random(self.master.getrandbits(64))
 
-    def put(self, model, columns: Sequence[str], rows: Sequence[Sequence]) -> None:
+    def put(self, model, columns: Sequence[str], rows: list) -> None:
         if rows:
-            self.w.insert_many(model, list(columns), rows)
-            table = model._meta.table_name
-            self.counts[table] = self.counts.get(table, 0) + len(rows)
+            self.emit(("rows", model._meta.table_name, tuple(columns), rows))
+
+    def tick(self, label: str, fraction: float) -> None:
+        self.emit(("tick", label, fraction))
 
     def put_links(self, model, columns: Sequence[str], rows: list, label: str, start: float, end: float) -> None:
         """Link rows have hash ids: written sorted, in chunks, so index pages fill in order."""
         rows.sort()
-        chunk = 25_000
+        chunk = 20_000
         for i in range(0, len(rows), chunk):
             self.tick(label, start + (end - start) * i / max(1, len(rows)))
             self.put(model, columns, rows[i:i + chunk])
 
-    def run(self) -> dict[str, int]:
-        if self.session.ledger.db.execute_sql("SELECT 1 FROM village LIMIT 1").fetchone():
-            raise ValidationError("台账中已有村居数据，示范数据只能生成到新建的空台账")
+    def run(self) -> None:
         self.tick("准备示范数据", 0.0)
-        self._settings()
         self._townships()
         self._villages()
         _Registry(self).run(0.02, 0.62)
@@ -510,35 +739,15 @@ class _Builder:
         _Visits(self).run(0.68, 0.8)
         _Problems(self).run(0.8, 1.0)
         self.tick("示范数据已生成", 1.0)
-        return dict(sorted(self.counts.items()))
 
-    # -- reference rows ------------------------------------------------------------------
-
-    def _settings(self) -> None:
-        lo, hi = self.profile.center_bounds
-        for key, value in (("center.min_households", lo), ("center.max_households", hi)):
-            sid = link_id("setting", key)
-            try:
-                self.w.update(Setting, sid, {"value": str(value)})
-            except NotFoundError:
-                self.w.insert(Setting, {"key": key, "value": str(value)}, id=sid)
+    # -- townships and villages ------------------------------------------------------------
 
     def _townships(self) -> None:
-        ledger = self.session.ledger
-        tid = ledger.get_meta("township_id")
-        row = Township.get_or_none(Township.id == tid) if tid else None
-        if row is None:
-            tid = self.w.insert(Township, {"name": workspace.DEFAULT_TOWNSHIP}, id=self.new_id())
-            ledger.set_meta("township_id", tid)
-            name = workspace.DEFAULT_TOWNSHIP
-        else:
-            name = row.name
-        code = D.COUNTY_AREA_CODE + "100"
-        self.w.update(Township, tid, {"county": D.COUNTY_NAME, "code": code})
-        self.townships.append(_Township(tid, name, code))
+        spec = self.spec
+        self.townships.append(_Township(spec.township_id, spec.township_name, _township_code(0)))
         extra = []
         for i, other in enumerate(D.OTHER_TOWNSHIPS[: self.profile.townships - 1], start=1):
-            t = _Township(self.new_id(), other, f"{D.COUNTY_AREA_CODE}{100 + i * 2:03d}")
+            t = _Township(self.new_id(), other, _township_code(i))
             self.townships.append(t)
             extra.append((t.id, t.name, D.COUNTY_NAME, t.code))
         self.put(Township, ("id", "name", "county", "code"), extra)
@@ -549,7 +758,7 @@ class _Builder:
 
     def _cadre_name(self, rng: random.Random) -> str:
         male = rng.random() < 0.6
-        return _pick(rng, self.people.surnames) + self.people.given(rng, male, rng.randint(1965, 1995))
+        return self.people.surname(rng.random) + self.people.given(rng.random, male, rng.randint(1965, 1995))
 
     def _villages(self) -> None:
         rng = self.rng()
@@ -585,24 +794,6 @@ def _village_names(rng: random.Random, kinds: list[str]) -> list[str]:
     for pool in pools.values():
         rng.shuffle(pool)
     return [pools[k].pop() for k in kinds]
-
-
-def _workdays(start: dt.date, end: dt.date) -> list[dt.date]:
-    """Chinese working days (statutory holidays and 调休 where the calendar knows the year)."""
-    try:
-        import chinese_calendar
-    except ImportError:  # pragma: no cover - declared dependency
-        chinese_calendar = None
-    days, d = [], start
-    while d <= end:
-        try:
-            work = chinese_calendar.is_workday(d) if chinese_calendar else d.weekday() < 5
-        except NotImplementedError:
-            work = d.weekday() < 5
-        if work:
-            days.append(d)
-        d += dt.timedelta(days=1)
-    return days
 
 
 # -- phase 1: registry ----------------------------------------------------------------------
@@ -684,42 +875,45 @@ class _Registry:
             lon = round(v.lon + rng.gauss(0, 0.08), 6)
             winter, summer = v.pastures[g]
         row = [hid, v.id, groups[g][0], v.grid_ids[v.hh_grid[i]], f"{v.code[-6:]}{i + 1:04d}", head[0],
-               self._address(v, rng, i, groups[g][1]), phone, "绿", lat, lon, winter, summer, None, None, "在册", ""]
+               self._address(v, i, groups[g][1]), phone, "绿", lat, lon, winter, summer, None, None, "在册", ""]
         home = _Home(row, members)
         self._tags(v, rng, home)
         return home
 
     @staticmethod
-    def _address(v: _Village, rng: random.Random, i: int, group: str) -> str:
+    def _address(v: _Village, i: int, group: str) -> str:
         if v.kind == "社区":
             estate = D.ESTATE_WORDS[(i // 240) % len(D.ESTATE_WORDS)]
             return f"{v.name}{estate}{i // 24 % 10 + 1}号楼{i // 8 % 3 + 1}单元{i % 8 // 2 + 1}0{i % 2 + 1}室"
         if v.pastoral:
             return f"{v.name}{group}"
-        return f"{v.name}{group}{i % 97 + 1}号"
+        first_in_group = -(-v.hh_group[i] * v.households // len(v.group_names))
+        return f"{v.name}{group}{i - first_in_group + 1}号"
 
     def _members(self, v: _Village, rng: random.Random, hid: str, size: int) -> list[_Member]:
-        people = self.people
-        mongol = v.pastoral and rng.random() < D.MONGOL_HOUSEHOLD_SHARE_GACHA
-        ethnicity = "蒙古族" if mongol else _pick(rng, people.ethnicities)
-        surname = _pick(rng, people.surnames)
-        today_year = people.today.year
+        people, rnd, new_id = self.people, rng.random, self.b.new_id
+        mongol = v.pastoral and rnd() < D.MONGOL_HOUSEHOLD_SHARE_GACHA
+        ethnicity = "蒙古族" if mongol else people.ethnicities[int(rnd() * len(people.ethnicities))]
+        surname = people.surname(rnd)
+        this_year = people.today.year
         members = []
-        for relation, male, age, lineage in _household_shape(rng, size):
-            birth = people.birth(rng, age)
-            if mongol and (lineage == "s" or rng.random() < 0.8):
-                name, eth = people.mongol(rng, male), "蒙古族"
+        for relation, male, age, lineage in _household_shape(rnd, size):
+            birth = people.birth(rnd, age)
+            if mongol and (lineage == "s" or rnd() < 0.8):
+                name, eth = people.mongol(rnd, male), "蒙古族"
+            elif lineage == "s":
+                name, eth = surname + people.given(rnd, male, birth[3]), ethnicity
             else:
-                own = surname if lineage == "s" else _pick(rng, people.surnames)
-                name, eth = own + people.given(rng, male, birth.year), ethnicity if lineage == "s" else "汉族"
-            number, id_status = people.id_number(rng, birth, male)
-            status = _status(rng, age, relation)
-            phone = people.phone(rng) if age >= 16 and status != "去世" and rng.random() < (
+                name, eth = people.surname(rnd) + people.given(rnd, male, birth[3]), "汉族"
+            number, id_status = people.id_number(rnd, birth, male)
+            status = _status(rnd, age, relation)
+            phone = people.phone(rnd) if age >= 16 and status != "去世" and rnd() < (
                 0.45 if age >= 75 else 0.9) else ""
-            row = [self.b.new_id(), hid, name, "男" if male else "女", birth.isoformat(), number, id_status, phone,
-                   relation, eth, status, 0, "", None, ""]
-            if age >= 20 and rng.random() < D.PARTY_RATE[row[3]]:
-                _join_party(rng, row, v.branch, birth, today_year)
+            gender = "男" if male else "女"
+            row = [new_id(), hid, name, gender, birth[0], number, id_status, phone, relation, eth, status, 0, "",
+                   None, ""]
+            if age >= 20 and rnd() < D.PARTY_RATE[gender]:
+                _join_party(rnd, row, v.branch, birth[3], this_year)
             members.append(_Member(row, age, male))
         return members
 
@@ -731,8 +925,9 @@ class _Registry:
         working = any(18 <= m.age < 60 for m in present)
         tags = home.tags
         if away:
-            tags.append("外出务工")
-            if elderly and not working:
+            if rng.random() < 0.6:
+                tags.append("外出务工")
+            if elderly and (not working or rng.random() < 0.35):
                 tags.append("留守老人")
             if any(m.age < 16 for m in present) and rng.random() < 0.7:
                 tags.append("留守儿童")
@@ -810,7 +1005,10 @@ class _Registry:
         and the 网格长: 四岗一肩挑, which the coverage page reports.
         """
         b = self.b
-        since = lambda: (b.today - dt.timedelta(days=rng.randint(90, 2000))).isoformat()  # noqa: E731
+
+        def since() -> str:
+            return (b.today - dt.timedelta(days=rng.randint(90, 2000))).isoformat()
+
         by_group: list[list[_Home]] = [[] for _ in groups]
         for i, h in enumerate(homes):
             by_group[v.hh_group[i]].append(h)
@@ -847,7 +1045,7 @@ class _Registry:
 
     def _summarise(self, v: _Village, rng: random.Random, homes: list[_Home]) -> None:
         """Keep what the later phases need: contacts per household and a sample of residents."""
-        v.hh_contact = [(h.members[0].row[P_NAME], h.row[7]) for h in homes]
+        v.hh_contact = [(h.members[0].row[P_NAME], h.row[H_PHONE]) for h in homes]
         adults = [(m.row[0], m.row[P_NAME], m.party) for h in homes for m in h.members
                   if m.present and 20 <= m.age <= 75]
         v.residents = rng.sample(adults, min(len(adults), 300))
@@ -869,8 +1067,8 @@ def _household_sizes(rng: random.Random, households: int, persons: int) -> list[
     return sizes
 
 
-def _status(rng: random.Random, age: int, relation: str) -> str:
-    r = rng.random()
+def _status(rnd, age: int, relation: str) -> str:
+    r = rnd()
     if 18 <= age <= 50 and r < D.AWAY_RATE_WORKING_AGE * (0.4 if relation == "户主" else 1):
         return "外出"
     if relation != "户主":
@@ -881,10 +1079,10 @@ def _status(rng: random.Random, age: int, relation: str) -> str:
     return "在册"
 
 
-def _join_party(rng: random.Random, row: list, branch: str, birth: dt.date, this_year: int) -> None:
-    year = min(birth.year + rng.randint(21, 45), this_year - 1)
+def _join_party(rnd, row: list, branch: str, birth_year: int, this_year: int) -> None:
+    year = min(birth_year + _between(rnd, 21, 45), this_year - 1)
     row[P_PARTY], row[P_BRANCH] = 1, branch
-    row[P_JOINED] = dt.date(year, rng.randint(1, 12), rng.randint(1, 28)).isoformat()
+    row[P_JOINED] = f"{year:04d}-{_between(rnd, 1, 12):02d}-{_between(rnd, 1, 28):02d}"
 
 
 def _lapse(rng: random.Random, row: list) -> None:
@@ -938,7 +1136,7 @@ def _party_member_in(rng: random.Random, homes: list[_Home], v: _Village, this_y
     if candidates:
         return _pick(rng, candidates)
     home, member = _resident_in(rng, homes)
-    _join_party(rng, member.row, v.branch, dt.date.fromisoformat(member.row[4]), this_year)
+    _join_party(rng.random, member.row, v.branch, int(member.row[4][:4]), this_year)
     return home, member
 
 
@@ -996,7 +1194,7 @@ class _Committees:
         kinds, topics = D.COMMITTEE_ACTIVITIES[kind]
         figures = _activity_figures(rng, kind)
         present = rng.sample(member_ids, max(1, round(len(member_ids) * rng.uniform(0.6, 1.0))))
-        guests = [r[0] for r in rng.sample(v.residents, min(len(v.residents), rng.randint(0, 6)))]
+        guests = [r[0] for r in rng.sample(v.residents, min(len(v.residents), rng.randint(0, 3)))]
         for pid in dict.fromkeys(present + guests):
             self.attendees.append((link_id("activity_attendee", aid, pid), aid, pid))
         return (aid, cid, held.isoformat(), _pick(rng, kinds), _pick(rng, topics), _pick(rng, D.ACTIVITY_DECISIONS),
@@ -1070,7 +1268,7 @@ class _Visits:
         vid = self.b.new_id()
         day = self.b.today - dt.timedelta(days=int(rng.random() * 365))
         n = len(v.hh_ids)
-        count = rng.randint(5, 12) if kind in ("院坝会", "田埂会") else (1 if rng.random() < 0.8 else rng.randint(2, 3))
+        count = rng.randint(2, 5) if kind in ("院坝会", "田埂会") else (1 if rng.random() < 0.93 else 2)
         first = rng.randrange(n)
         for k in range(min(count, n)):
             hid = v.hh_ids[(first + k) % n]
@@ -1117,6 +1315,15 @@ class _Problems:
         self.methods = _expand(D.RATING_METHODS)
         self.hotline_seq = 0
         self.links: list[tuple[str, str, str]] = []
+        self._deadlines: dict[tuple[dt.date, int, str], dt.date] = {}
+
+    def deadline(self, start: dt.date, n: int, kind: str) -> dt.date:
+        """core.workdays.deadline, remembered: a year of problems shares a few hundred (start, n, kind)."""
+        key = (start, n, kind)
+        found = self._deadlines.get(key)
+        if found is None:
+            found = self._deadlines[key] = workdays.deadline(start, n, kind).date
+        return found
 
     def run(self, start: float, end: float) -> None:
         b = self.b
@@ -1179,7 +1386,7 @@ class _Problems:
             return "述职评议会", ""
         if homes:
             return v.hh_contact[homes[0]]
-        return _pick(rng, v.residents)[1], self.b.people.phone(rng)
+        return _pick(rng, v.residents)[1], self.b.people.phone(rng.random)
 
     def _problem_row(self, d: _Draft, rng: random.Random, numbers: dict) -> tuple:
         township = d.village.township
@@ -1205,9 +1412,9 @@ class _Lifecycle:
     recent problems (and a few stuck ones) open, some of them overdue.
     """
 
-    def __init__(self, ledger: _Problems, rng: random.Random, d: _Draft):
-        self.p, self.rng, self.d = ledger, rng, d
-        self.b = ledger.b
+    def __init__(self, problems: _Problems, rng: random.Random, d: _Draft):
+        self.p, self.rng, self.d = problems, rng, d
+        self.b = problems.b
         self.out: list[list] = []
         self.last = d.registered_at
         self.stopped = False
@@ -1252,7 +1459,7 @@ class _Lifecycle:
         if r < 0.043:
             deadline = self._extend(deadline, deadline_kind, leaders)
         if rng.random() < 0.035:  # stuck: worked on, never finished
-            self._progress_notes(person, self.last + dt.timedelta(days=rng.randint(5, 40)))
+            self._progress_notes(person, self.last + dt.timedelta(days=rng.randint(5, 40)), rng.randint(1, 2))
             return self.out
         self._resolve(person, deadline)
         self._rate_and_close(person)
@@ -1260,15 +1467,13 @@ class _Lifecycle:
 
     def _deadline(self, start: dt.date) -> tuple[dt.date, str]:
         """By urgency: 3 calendar days, 5 working / 7 calendar days, or 15 working / 30 calendar days."""
-        rng = self.rng
-        urgency = self.d.urgency
-        if urgency == "急难险重":
-            return start + dt.timedelta(days=3), "自然日"
-        work_days, calendar_days = (5, 7) if urgency == "紧急" else (15, 30)
-        if rng.random() < 0.6:
-            days = self.b.workdays
-            return days[min(len(days) - 1, bisect.bisect_right(days, start) + work_days - 1)], "工作日"
-        return start + dt.timedelta(days=calendar_days), "自然日"
+        if self.d.urgency == "急难险重":
+            n, kind = 3, workdays.CALENDAR_DAYS
+        else:
+            working = self.rng.random() < 0.6
+            n = (5 if working else 7) if self.d.urgency == "紧急" else (15 if working else 30)
+            kind = workdays.WORKING_DAYS if working else workdays.CALENDAR_DAYS
+        return self.p.deadline(start, n, kind), kind
 
     def _extend(self, deadline: dt.date, deadline_kind: str, leaders: list[str]) -> dt.date:
         span = max(1, (deadline - self.last.date()).days)
@@ -1278,10 +1483,13 @@ class _Lifecycle:
                  deadline=new.isoformat(), deadline_kind=deadline_kind)
         return new
 
-    def _progress_notes(self, person: str, until: dt.datetime) -> None:
+    def _progress_notes(self, person: str, until: dt.datetime, count: int) -> None:
+        """``count`` 办理 notes on distinct days between the last event and ``until``."""
         span = max(1, (until.date() - self.last.date()).days)
-        for offset in sorted(self.rng.sample(range(span), min(span, self.rng.randint(1, 2)))):
-            self.add("办理", self.later(offset), person, _pick(self.rng, D.PROGRESS_NOTES))
+        previous = 0
+        for offset in sorted(self.rng.sample(range(span), min(span, count))):
+            self.add("办理", self.later(offset - previous), person, _pick(self.rng, D.PROGRESS_NOTES))
+            previous = offset
 
     def _resolve(self, person: str, deadline: dt.date) -> None:
         rng = self.rng
@@ -1290,7 +1498,7 @@ class _Lifecycle:
             done_day = deadline + dt.timedelta(days=rng.randint(1, 20))
         else:
             done_day = self.last.date() + dt.timedelta(days=round(span * rng.uniform(0.15, 1.0)))
-        self._progress_notes(person, dt.datetime.combine(done_day, dt.time()))
+        self._progress_notes(person, dt.datetime.combine(done_day, dt.time()), rng.choice((0, 1, 1, 2)))
         self.add("办结", self.later(max(0, (done_day - self.last.date()).days)), person,
                  _pick(rng, D.RESOLUTION_NOTES))
         if rng.random() < 0.02:
