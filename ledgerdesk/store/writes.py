@@ -31,8 +31,9 @@ from ledgerdesk.store.versions import VersionRow, frontier
 _SKIP = ("id", "vid")
 
 
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+# One encoder for every version: building one per call (json.dumps with options)
+# costs a third of the encoding time in bulk inserts.
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
 
 
 @dataclass(frozen=True)
