@@ -143,7 +143,7 @@ class VersionedWriter:
             return None
         op = "del" if changed.get("deleted") == 1 else "put"
         history = self._history(entity_id)
-        parents = frontier(history, changed if op == "put" else {f for v in history for f in v.fields})
+        parents = frontier(history, changed if op == "put" else dict.fromkeys(f for v in history for f in v.fields))
         vid = self._append(info.table, entity_id, op, changed, parents)
         sets = ", ".join(f"{c} = ?" for c in changed)
         self._execute(f'UPDATE "{info.table}" SET vid = ?, {sets} WHERE id = ?', (vid, *changed.values(), entity_id))
