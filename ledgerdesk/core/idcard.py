@@ -12,7 +12,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_CHECK_CHARS = "10X98765432"
+#: check characters, indexed by the weighted digit sum mod 11
+CHECK_CHARS = "10X98765432"
 
 VALID = "valid"
 INVALID = "invalid"
@@ -22,7 +23,7 @@ MISSING = "missing"
 def check_char(first17: str) -> str:
     """The check character for the first 17 digits."""
     total = sum(int(c) * w for c, w in zip(first17, _WEIGHTS))
-    return _CHECK_CHARS[total % 11]
+    return CHECK_CHARS[total % 11]
 
 
 @dataclass(frozen=True)

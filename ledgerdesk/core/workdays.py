@@ -65,8 +65,13 @@ def _fallback_is_working_day(d: dt.date) -> bool:
     return d.weekday() < 5 and (d.month, d.day) not in FALLBACK_HOLIDAYS
 
 
+@lru_cache(maxsize=8192)
 def is_working_day(d: dt.date) -> bool:
-    """True if ``d`` is a working day (official calendar, else the approximation; see :func:`covered`)."""
+    """True if ``d`` is a working day (official calendar, else the approximation; see :func:`covered`).
+
+    Cached: chinese_calendar's lookup costs microseconds per day, and a year of
+    deadlines asks about the same few hundred days again and again.
+    """
     if covered(d.year):
         return chinese_calendar.is_workday(d)
     return _fallback_is_working_day(d)

@@ -40,7 +40,7 @@ from typing import Callable, Iterator, Sequence
 
 from ledgerdesk.core.clock import Clock
 from ledgerdesk.core.errors import Cancelled, LedgerExistsError, NotFoundError, ValidationError
-from ledgerdesk.core.idcard import check_char
+from ledgerdesk.core.idcard import CHECK_CHARS, check_char
 from ledgerdesk.core.ids import link_id, uuid7_fast_factory
 from ledgerdesk.core import workdays
 from ledgerdesk.services import demo_data as D
@@ -548,13 +548,9 @@ PROBLEM_COLS = ("id", "township_id", "year", "ledger_no", "title", "description"
 # -- people ---------------------------------------------------------------------------------
 
 
-# GB 11643 check characters indexed by the weighted digit sum mod 11.
-_CHECK_CHARS = "10X98765432"
-
-
 def _residue(digits: str) -> int:
     """The weighted digit sum mod 11 of a partial number (positions not given count as zeros)."""
-    return _CHECK_CHARS.index(check_char(digits))
+    return CHECK_CHARS.index(check_char(digits))
 
 
 class _IdNumbers:
@@ -576,7 +572,7 @@ class _IdNumbers:
         if ra is None:
             ra = self._area[area] = _residue(area)
         seq_text, rs = self._seq[seq]
-        return f"{area}{birth[1]}{seq_text}{_CHECK_CHARS[(ra + birth[2] + rs) % 11]}"
+        return f"{area}{birth[1]}{seq_text}{CHECK_CHARS[(ra + birth[2] + rs) % 11]}"
 
 
 # A birth date as the generator needs it: (ISO text, YYYYMMDD, residue of those digits, year).
@@ -636,7 +632,7 @@ class _People:
             int(rnd() * len(self.area_codes))]
         number = self.ids.make(area, birth, int(rnd() * 1000), male)
         if r < D.MISSING_ID_RATE + D.INVALID_ID_RATE:
-            wrong = _CHECK_CHARS.replace(number[17], "")
+            wrong = CHECK_CHARS.replace(number[17], "")
             return number[:17] + wrong[int(rnd() * len(wrong))], "invalid"
         return number, "valid"
 
@@ -1315,15 +1311,6 @@ class _Problems:
         self.methods = _expand(D.RATING_METHODS)
         self.hotline_seq = 0
         self.links: list[tuple[str, str, str]] = []
-        self._deadlines: dict[tuple[dt.date, int, str], dt.date] = {}
-
-    def deadline(self, start: dt.date, n: int, kind: str) -> dt.date:
-        """core.workdays.deadline, remembered: a year of problems shares a few hundred (start, n, kind)."""
-        key = (start, n, kind)
-        found = self._deadlines.get(key)
-        if found is None:
-            found = self._deadlines[key] = workdays.deadline(start, n, kind).date
-        return found
 
     def run(self, start: float, end: float) -> None:
         b = self.b
@@ -1473,7 +1460,7 @@ class _Lifecycle:
             working = self.rng.random() < 0.6
             n = (5 if working else 7) if self.d.urgency == "紧急" else (15 if working else 30)
             kind = workdays.WORKING_DAYS if working else workdays.CALENDAR_DAYS
-        return self.p.deadline(start, n, kind), kind
+        return workdays.deadline(start, n, kind).date, kind
 
     def _extend(self, deadline: dt.date, deadline_kind: str, leaders: list[str]) -> dt.date:
         span = max(1, (deadline - self.last.date()).days)
