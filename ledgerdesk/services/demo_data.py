@@ -1,37 +1,15 @@
 """Plain data for the demo ledger generator (:mod:`ledgerdesk.services.demo`).
 
 Names, place words, titles and rates; no logic. Weighted choices are given as
-``(value, weight)`` pairs. Two code tables defined here are stored in ledger
-rows and are therefore *stable contracts* (see :data:`COMMITTEE_KINDS` and
-:data:`CENTER_TYPES`); everything else may change freely between releases
-because demo content is only ever compared with itself.
+``(value, weight)`` pairs. The codes stored in rows come from
+:mod:`ledgerdesk.core.vocab`; everything here may change freely between
+releases because demo content is only ever compared with itself.
 """
 
 from __future__ import annotations
 
-# -- stable codes stored in rows --------------------------------------------------
-
-# committee.kind for the six village committees (六会). Rows of any other kind
-# use 'custom' with a free name.
-COMMITTEE_KINDS = {
-    "hongbai": "红白理事会",
-    "huzhu": "互帮互助会",
-    "lianfang": "联防联治会",
-    "xiangxian": "乡贤参事会",
-    "jindu": "禁毒禁赌会",
-    "daode": "道德评议会",
-}
-CUSTOM_COMMITTEE = "custom"
-
-# party_center.types is a comma list of these 六大员 codes.
-CENTER_TYPES = {
-    "xuanchuan": "理论政策宣传员",
-    "zuzhi": "党群活动组织员",
-    "daiban": "服务群众代办员",
-    "wangge": "基层治理网格员",
-    "xietiao": "矛盾纠纷协调员",
-    "zhifu": "带头致富示范员",
-}
+# Stable codes stored in rows live in ledgerdesk.core.vocab.
+from ledgerdesk.core.vocab import CENTER_TYPES, COMMITTEE_KINDS, CUSTOM_COMMITTEE  # noqa: F401
 
 # -- places -----------------------------------------------------------------------
 

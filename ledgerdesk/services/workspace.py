@@ -8,23 +8,13 @@ from pathlib import Path
 
 from ledgerdesk.core.clock import Clock
 from ledgerdesk.core.ids import link_id
+from ledgerdesk.core.vocab import BUILTIN_CATEGORIES, BUILTIN_TAGS
 from ledgerdesk.services.session import Session
 from ledgerdesk.store.database import Ledger
 from ledgerdesk.store.models import Category, Setting, Tag, Township
 
 APP_NAME = "LedgerDesk"
 DEFAULT_TOWNSHIP = "示范镇"
-
-BUILTIN_TAGS = ("留守老人", "留守儿童", "独居老人", "残疾", "低保", "特困", "脱贫监测户",
-                "外出务工", "流动人口", "出租屋", "牧户", "退役军人", "重点关注")
-
-# Seed categories: four domains from the seed reports, sub-categories configurable.
-BUILTIN_CATEGORIES = {
-    "组织覆盖": ("党组织建设", "党员管理", "中心户联系"),
-    "民生服务": ("道路交通", "饮水安全", "医疗卫生", "教育", "社保低保", "住房安全", "环境卫生"),
-    "矛盾化解": ("邻里纠纷", "土地草场纠纷", "婚姻家庭", "劳资纠纷"),
-    "产业发展": ("种植养殖", "就业创业", "集体经济"),
-}
 
 DEFAULT_SETTINGS = {
     "center.min_households": "5",
