@@ -81,6 +81,17 @@ class ValidationError(LedgerDeskError):
         self.field = field
 
 
+class PermissionDeniedError(LedgerDeskError):
+    """The user's role may not do this (checked in services, not only by hidden buttons)."""
+
+    key = "permission-denied"
+
+    def __init__(self, role: str, kind: str):
+        super().__init__(f"“{role}”角色无权进行“{kind}”操作")
+        self.role = role
+        self.kind = kind
+
+
 class NotFoundError(LedgerDeskError):
     """A record that was asked for does not exist (or was deleted)."""
 

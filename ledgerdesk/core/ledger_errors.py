@@ -7,7 +7,7 @@ a stable English ``key``. Missing or bad event fields raise the shared
 
 from __future__ import annotations
 
-from ledgerdesk.core.errors import LedgerDeskError
+from ledgerdesk.core.errors import LedgerDeskError, PermissionDeniedError  # noqa: F401 (re-exported)
 
 
 class IllegalTransitionError(LedgerDeskError):
@@ -21,14 +21,3 @@ class IllegalTransitionError(LedgerDeskError):
         self.state = state
         self.kind = kind
         self.detail = detail
-
-
-class PermissionDeniedError(LedgerDeskError):
-    """The user's role may not record this kind of event."""
-
-    key = "permission-denied"
-
-    def __init__(self, role: str, kind: str):
-        super().__init__(f"“{role}”角色无权进行“{kind}”操作")
-        self.role = role
-        self.kind = kind

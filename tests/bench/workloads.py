@@ -1,7 +1,10 @@
 """The benchmark workloads: each measures one figure of quality.md and, where it has one, its floor.
 
-A workload takes the run context (profile, ledger path, repeat count) and
-returns an :class:`Entry`. Add new workloads to ``WORKLOADS``.
+A workload takes the run context (profile, ledger path, repeat count, cache
+dir) and returns an :class:`Entry`. The spine's workloads are here; each area
+adds its own in ``tests/bench/workloads_<area>.py`` (a ``WORKLOADS`` dict of
+name -> function), collected below. Shared helpers live here: :class:`Entry`,
+:func:`timed_ms`, :func:`percentile`.
 """
 
 from __future__ import annotations
@@ -49,6 +52,28 @@ def _wall_ms(cmd: list[str], repeat: int) -> tuple[float, list[float], list[str]
     return statistics.median(times), times, outputs
 
 
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0-100) by linear interpolation."""
+    xs = sorted(values)
+    if not xs:
+        raise ValueError("no values")
+    k = (len(xs) - 1) * q / 100
+    lo, hi = int(k), min(int(k) + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
+
+
+def timed_ms(fn, repeat: int, warmup: int = 1) -> list[float]:
+    """Wall-clock milliseconds of ``fn()`` over ``repeat`` calls, after ``warmup`` untimed calls."""
+    for _ in range(warmup):
+        fn()
+    out = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t0) * 1000)
+    return out
+
+
 def demo_build(ctx) -> Entry:
     """Build the demo ledger of the profile from nothing (≤ 60 s for the county)."""
     ledger: Path = ctx["ledger"]
@@ -87,3 +112,18 @@ def startup(ctx) -> Entry:
 
 
 WORKLOADS = {"demo_build": demo_build, "startup": startup}
+
+
+def _collect_area_workloads() -> None:
+    """Each area keeps its workloads in ``workloads_<area>.py`` with its own ``WORKLOADS`` dict."""
+    import importlib
+
+    for path in sorted(Path(__file__).resolve().parent.glob("workloads_*.py")):
+        module = importlib.import_module(path.stem)
+        for name, fn in module.WORKLOADS.items():
+            if name in WORKLOADS:
+                raise RuntimeError(f"workload {name!r} defined twice ({path.name})")
+            WORKLOADS[name] = fn
+
+
+_collect_area_workloads()
