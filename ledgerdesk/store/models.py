@@ -295,4 +295,12 @@ SYNCED_MODELS: tuple[type[SyncedModel], ...] = (
 
 ALL_MODELS = LOCAL_MODELS + SYNCED_MODELS
 
+# Local tables derived from synced rows: rebuilt from them on demand, never
+# synced, no model (their SQL lives with the code that maintains them).
+DERIVED_TABLES: dict[str, str] = {
+    "search_ref": "ledgerdesk/store/search_index.py",
+    "search_fts": "ledgerdesk/store/search_index.py",  # FTS5; its shadow tables are search_fts_*
+    "problem_state": "ledgerdesk/services/ledger_queries.py",
+}
+
 MODEL_BY_TABLE: dict[str, type[SyncedModel]] = {m._meta.table_name: m for m in SYNCED_MODELS}

@@ -1,0 +1,81 @@
+"""One search box for persons and households: name, 身份证号 or phone fragment, 户号, address.
+
+:func:`search` turns any text into a valid query (ledgerdesk.store.search_index
+explains the indexed paths) and returns plain :class:`SearchHit` rows, best
+first: exact matches (a whole name, 身份证号, phone or 户号), then those that
+start with the text, then those that contain it. 身份证号 and phone numbers are
+masked unless the caller asks for them and the session may see them
+(:func:`ledgerdesk.services.permissions.may_reveal`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ledgerdesk.core.masking import mask_id_number, mask_phone
+from ledgerdesk.services.permissions import may_reveal
+from ledgerdesk.store import search_index
+
+MAX_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One found person or household, ready to show in a list."""
+
+    kind: str  # "person" | "household"
+    id: str
+    household_id: str  # the person's household; a household's own id
+    title: str  # the person's name; "户号 … 户主 …" for a household
+    detail: str  # 身份证号 / phone / 户号 or address / phone, masked unless revealed
+    village: str
+    match: str = "infix"  # "exact" | "prefix" | "infix": how the text matched
+
+
+def search(session, text, *, limit: int = 50, reveal: bool = False) -> list[SearchHit]:
+    """Persons and households matching ``text``, best first, at most ``limit`` (1–500).
+
+    Never raises for any text: text that cannot match anything gives [].
+    """
+    query = search_index.parse_query(text)
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    if query is None:
+        return []
+    show = reveal and may_reveal(session)
+    db = session.ledger.db
+    with session.reading():
+        found = search_index.find(db, query, limit)
+        persons = search_index.person_rows(db, [ref for kind, ref, _ in found if kind == "p"])
+        households = search_index.household_rows(db, [ref for kind, ref, _ in found if kind == "h"])
+    hits = []
+    for kind, ref, tier in found:
+        if kind == "p":
+            row = persons.get(ref)
+            if row is not None:
+                hits.append(_person_hit(row, tier, show))
+        else:
+            row = households.get(ref)
+            if row is not None:
+                hits.append(_household_hit(row, tier, show))
+    return hits
+
+
+def _join(*parts: str) -> str:
+    return " · ".join(p for p in parts if p)
+
+
+def _person_hit(row: tuple, tier: str, show: bool) -> SearchHit:
+    pid, household_id, name, id_number, phone, status, hh_no, village = row
+    id_text = id_number if show else mask_id_number(id_number)
+    phone_text = phone if show else mask_phone(phone)
+    detail = _join(f"身份证 {id_text}" if id_text else "", f"电话 {phone_text}" if phone_text else "",
+                   f"户号 {hh_no}" if hh_no else "", status if status != "在册" else "")
+    return SearchHit("person", pid, household_id, name, detail, village or "", tier)
+
+
+def _household_hit(row: tuple, tier: str, show: bool) -> SearchHit:
+    hid, hh_no, address, phone, status, head, village = row
+    title = _join(f"户号 {hh_no}" if hh_no else "户", f"户主 {head}" if head else "")
+    phone_text = phone if show else mask_phone(phone)
+    detail = _join(address, f"电话 {phone_text}" if phone_text else "", status if status != "在册" else "")
+    return SearchHit("household", hid, hid, title, detail, village or "", tier)
