@@ -15,6 +15,7 @@ Obtain a writer with ``ledger.writing(author)``; it lives for one transaction.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sqlite3
 from dataclasses import dataclass, field
@@ -61,9 +62,20 @@ class ChangeSet:
 
 
 def _column_value(f, value: Any) -> Any:
-    """The value exactly as SQLite stores it (booleans as 0/1), so versions replay to the row."""
+    """The value exactly as SQLite stores it, so versions replay to the row.
+
+    Booleans become 0/1; dates and date-times become the ISO text sqlite3
+    stores for them (``2026-11-20``, ``2026-11-20 09:30:00``), which also
+    keeps them JSON-encodable in the version log.
+    """
     value = f.db_value(value)
-    return int(value) if isinstance(value, bool) else value
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
 
 
 class _TableInfo:

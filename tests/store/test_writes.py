@@ -203,3 +203,22 @@ def test_any_sequence_of_edits_replays_to_the_rows(clock, ops):
                 w.update(Household, target, {field: value})
     assert replay_mismatches(ledger.db) == []
     ledger.close()
+
+
+def test_dates_and_datetimes_are_stored_and_versioned_as_iso_text(memory_session):
+    import datetime as dt
+
+    from ledgerdesk.store.models import Person, Problem
+
+    with memory_session.writing() as w:
+        pid = w.insert(Person, {"household_id": "h", "name": "张三", "birth_date": dt.date(1980, 5, 1)})
+        qid = w.insert(Problem, {"township_id": "t", "year": 2026, "title": "路灯不亮", "source": "群众反映",
+                                 "registered_at": dt.datetime(2026, 11, 20, 9, 30)})
+    db = memory_session.ledger.db
+    assert db.execute_sql("SELECT birth_date FROM person WHERE id = ?", (pid,)).fetchone() == ("1980-05-01",)
+    assert db.execute_sql("SELECT registered_at FROM problem WHERE id = ?", (qid,)).fetchone() == (
+        "2026-11-20 09:30:00",)
+    fields = {r[0]: r[1] for r in db.execute_sql("SELECT entity_id, fields FROM version WHERE entity_id IN (?, ?)",
+                                                  (pid, qid))}
+    assert '"birth_date":"1980-05-01"' in fields[pid]
+    assert '"registered_at":"2026-11-20 09:30:00"' in fields[qid]
