@@ -26,7 +26,7 @@ Pure: no database, no Qt, no clock. The parts:
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from typing import Any, Callable, Iterable, Mapping
 
 from ledgerdesk.core.errors import LedgerDeskError, ValidationError
@@ -433,9 +433,23 @@ def apply(state: ProblemState | None, event: Event) -> ProblemState:
     refusal = _refusal(s, event.kind)
     if refusal is not None:
         raise IllegalTransitionError(s.state, event.kind, refusal)
-    EVENT_CHECKS.get(event.kind, lambda s, e: None)(s, event)
-    return replace(s, **EFFECTS[event.kind](s, event), state=TRANSITIONS[event.kind][s.state], updated_at=event.at,
-                   returned=event.kind == RETURN or (s.returned and event.kind == EXTEND))
+    check = EVENT_CHECKS.get(event.kind)
+    if check is not None:
+        check(s, event)
+    changes = EFFECTS[event.kind](s, event)
+    changes["state"] = TRANSITIONS[event.kind][s.state]
+    changes["updated_at"] = event.at
+    changes["returned"] = event.kind == RETURN or (s.returned and event.kind == EXTEND)
+    return _evolve(s, changes)
+
+
+def _evolve(s: ProblemState, changes: dict[str, Any]) -> ProblemState:
+    """``dataclasses.replace`` without re-running ``__init__``: a replay applies hundreds of
+    thousands of events, and ``replace`` on this 30-field frozen class cost most of the time."""
+    new = object.__new__(ProblemState)
+    new.__dict__.update(s.__dict__)
+    new.__dict__.update(changes)
+    return new
 
 
 def _flag(error: LedgerDeskError, event: Event) -> str:
@@ -466,7 +480,7 @@ def derive(events: Iterable[Event], *, strict: bool = False) -> ProblemState:
         except (IllegalTransitionError, ValidationError) as error:
             if strict:
                 raise
-            state = replace(state, flags=state.flags + (_flag(error, event),))
+            state = _evolve(state, {"flags": state.flags + (_flag(error, event),)})
     return state
 
 
