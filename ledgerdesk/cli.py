@@ -48,8 +48,30 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("stats", help="统计数字")
     s.add_argument("--json", action="store_true", help="输出 JSON")
+    s.add_argument("--month", metavar="YYYY-MM", help="问题台账统计的月份（默认本月）")
+    s.add_argument("--from", dest="date_from", metavar="D", help="统计起始日期 YYYY-MM-DD（与 --to 合用）")
+    s.add_argument("--to", dest="date_to", metavar="D", help="统计截止日期 YYYY-MM-DD（默认今天）")
+    s.add_argument("--village", metavar="NAME", help="只统计这个村/社区/嘎查")
 
     sub.add_parser("check", help="检查数据库完整性与数据一致性")
+
+    se = sub.add_parser("search", help="按姓名、身份证号/电话片段、户号或地址查找人和户")
+    se.add_argument("text", metavar="TEXT", help="要查找的文字")
+    se.add_argument("--json", action="store_true", help="输出 JSON")
+    se.add_argument("--limit", type=int, default=50, help="最多显示多少条（默认 50）")
+
+    im = sub.add_parser("import", help="从 Excel 导入（花名册等），先预览再写入")
+    im.add_argument("kind", choices=sorted(IMPORT_KINDS), metavar="KIND", help="导入什么：" + "、".join(sorted(IMPORT_KINDS)))
+    im.add_argument("file", metavar="FILE.xlsx", help="Excel 文件（.xlsx）")
+    im.add_argument("--dry-run", action="store_true", help="只预览，不写入")
+    im.add_argument("--only-valid", action="store_true", help="跳过有错误的行，只导入有效行")
+    ex = sub.add_parser("export", help="导出到 Excel（花名册、未覆盖户等）")
+    ex.add_argument("kind", choices=sorted(EXPORT_KINDS), metavar="KIND", help="导出什么：" + "、".join(sorted(EXPORT_KINDS)))
+    ex.add_argument("file", metavar="FILE.xlsx", help="要写入的 Excel 文件")
+    ex.add_argument("--village", metavar="NAME", help="只导出这个村/社区/嘎查")
+    ex.add_argument("--kind", dest="uncovered_kind", choices=("center", "link_head"), default="center",
+                    help="export uncovered：center 未被党员中心户覆盖 / link_head 未联系联户长")
+    ex.add_argument("--reveal", action="store_true", help="身份证号和电话不打码（仅管理员、书记）")
     return p
 
 
@@ -105,20 +127,61 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def _stats_period(args, today):
+    """The problem-statistics period of `stats`: --month, or --from [--to], else the current month."""
+    from ledgerdesk.core.errors import ValidationError
+    from ledgerdesk.services.problem_stats import Period
+
+    if args.month and (args.date_from or args.date_to):
+        raise UsageError("--month 与 --from/--to 只能选一种")
+    if args.date_to and not args.date_from:
+        raise UsageError("使用 --to 时须同时给出 --from")
+    try:
+        if args.month:
+            return Period.month(args.month)
+        if args.date_from:
+            return Period.parse(args.date_from, args.date_to or today)
+        return Period.month(f"{today:%Y-%m}")
+    except ValidationError as exc:
+        raise UsageError(exc.message) from None
+
+
 def cmd_stats(args) -> int:
-    from ledgerdesk.services import stats, workspace
+    from ledgerdesk.services import coverage, problem_stats, stats, workspace
 
     with _opened(args) as session:
+        period = _stats_period(args, session.ledger.clock.today())
+        village_id = problem_stats.village_id_by_name(session, args.village) if args.village else None
         info = workspace.ledger_info(session)
         counts = stats.entity_counts(session).as_dict()
+        problems = problem_stats.problem_stats(session, period, village_id=village_id)
+        cover = coverage.coverage(session, village_id)
+        from ledgerdesk.services.committee_supervision import committee_stats_json, stats_lines
+
+        committees = committee_stats_json(session, period.start, period.end, village_id)
     if args.json:
         print(json.dumps({"ledger": {"path": info.path, "township": info.township,
                                      "schema_version": info.schema_version},
-                          "counts": counts}, ensure_ascii=False, indent=2))
+                          "counts": counts,
+                          "problems": {"from": period.start.isoformat(), "to": period.end.isoformat(),
+                                       "as_of": problems.as_of.isoformat(), "village": args.village or None,
+                                       **problem_stats.problem_stats_json(problems)},
+                          "coverage": coverage.coverage_json(cover),
+                          "committees": {"from": period.start.isoformat(), "to": period.end.isoformat(),
+                                         **committees}},
+                         ensure_ascii=False, indent=2))
     else:
         print(f"{info.township}（{info.path}）")
         for key, value in counts.items():
             print(f"  {stats.LABELS[key]}：{value}")
+        if args.village:
+            print(f"{args.village}：")
+        for line in problem_stats.summary_lines(problems):
+            print(line)
+        for line in coverage.coverage_lines(cover):
+            print(line)
+        for line in stats_lines(committees):
+            print(line)
     return 0
 
 
@@ -136,7 +199,134 @@ def cmd_check(args) -> int:
     return 1
 
 
-COMMANDS = {"gui": cmd_gui, "init": cmd_init, "demo": cmd_demo, "stats": cmd_stats, "check": cmd_check}
+def cmd_search(args) -> int:
+    from dataclasses import asdict
+
+    from ledgerdesk.services.search import search
+
+    if args.limit < 1:
+        raise UsageError("命令参数有误：--limit 必须是正整数")
+    with _opened(args) as session:
+        hits = search(session, args.text, limit=args.limit)  # masked, as in the window
+    if args.json:
+        print(json.dumps({"query": args.text, "hits": [asdict(h) for h in hits]}, ensure_ascii=False, indent=2))
+        return 0
+    labels = {"person": "人", "household": "户"}
+    for h in hits:
+        print(f"[{labels[h.kind]}] {h.title}  {h.detail}  {h.village}".rstrip())
+    print(f"共 {len(hits)} 条" if hits else "没有找到")
+    return 0
+
+
+def _village_id(session, name: str | None) -> str | None:
+    if not name:
+        return None
+    from ledgerdesk.services.registry_queries import villages
+
+    for v in villages(session):
+        if v.name == name:
+            return v.id
+    raise UsageError(f"台账中没有名为“{name}”的村/社区/嘎查")
+
+
+def _import_roster(session, args) -> int:
+    from ledgerdesk.interchange.roster import apply_roster_import, plan_roster_import
+
+    plan = plan_roster_import(session, args.file)
+    for line in plan.summary_lines(max_errors=20):
+        print(line)
+    if args.dry_run:
+        print("预览完成（--dry-run），未写入任何数据。")
+        return 1 if plan.errors else 0
+    print(apply_roster_import(session, plan, only_valid=args.only_valid).message)
+    return 0
+
+
+def _export_roster(session, args) -> int:
+    from ledgerdesk.interchange.roster import export_roster
+
+    result = export_roster(session, args.file, village_id=_village_id(session, args.village), reveal=args.reveal)
+    masked = "（身份证号、电话已打码）" if result.masked else ""
+    print(f"已导出花名册：{result.path}，{result.households} 户 {result.rows} 人{masked}")
+    return 0
+
+
+def _export_uncovered(session, args) -> int:
+    from ledgerdesk.interchange.roster import UNCOVERED_KINDS, export_uncovered
+
+    result = export_uncovered(session, args.file, args.uncovered_kind, _village_id(session, args.village),
+                              reveal=args.reveal)
+    print(f"已导出未覆盖{UNCOVERED_KINDS[args.uncovered_kind]}的户：{result.path}，共 {result.rows} 户")
+    return 0
+
+
+def _import_committees(session, args) -> int:
+    from ledgerdesk.interchange.committees import apply_committee_import, plan_committee_import
+
+    plan = plan_committee_import(session, args.file)
+    for line in plan.summary_lines(max_errors=20):
+        print(line)
+    if args.dry_run:
+        print("预览完成（--dry-run），未写入任何数据。")
+        return 1 if plan.errors else 0
+    print(apply_committee_import(session, plan, only_valid=args.only_valid).message)
+    return 0
+
+
+def _export_committees(session, args) -> int:
+    from ledgerdesk.interchange.committees import export_committees
+
+    result = export_committees(session, args.file, village_id=_village_id(session, args.village), reveal=args.reveal)
+    masked = "（身份证号已打码）" if result.masked else ""
+    print(f"已导出六会：{result.path}，组织 {result.committees} 个，成员 {result.members} 人次，"
+          f"活动 {result.activities} 次{masked}")
+    return 0
+
+
+# KIND of `import` / `export` -> handler(session, args); other areas add theirs ("ledger", "committees").
+def _run_import(session, args, plan, apply) -> int:
+    """Preview ``plan(session, file)``, then ``apply`` it unless --dry-run (every import kind)."""
+    planned = plan(session, args.file)
+    for line in planned.summary_lines(max_errors=20):
+        print(line)
+    if args.dry_run:
+        print("预览完成（--dry-run），未写入任何数据。")
+        return 1 if planned.errors else 0
+    print(apply(session, planned, only_valid=args.only_valid).message)
+    return 0
+
+
+def _import_ledger(session, args) -> int:
+    from ledgerdesk.interchange.ledger_xlsx import apply_ledger_import, plan_ledger_import
+
+    return _run_import(session, args, plan_ledger_import, apply_ledger_import)
+
+
+def _export_ledger(session, args) -> int:
+    from ledgerdesk.interchange.ledger_xlsx import export_ledger
+
+    result = export_ledger(session, args.file, village_id=_village_id(session, args.village))
+    print(f"已导出问题台账：{result.path}，共 {result.rows} 条")
+    return 0
+
+
+IMPORT_KINDS = {"roster": _import_roster, "committees": _import_committees, "ledger": _import_ledger}
+EXPORT_KINDS = {"roster": _export_roster, "uncovered": _export_uncovered, "committees": _export_committees,
+                "ledger": _export_ledger}
+
+
+def cmd_import(args) -> int:
+    with _opened(args) as session:
+        return IMPORT_KINDS[args.kind](session, args)
+
+
+def cmd_export(args) -> int:
+    with _opened(args) as session:
+        return EXPORT_KINDS[args.kind](session, args)
+
+
+COMMANDS = {"gui": cmd_gui, "init": cmd_init, "demo": cmd_demo, "stats": cmd_stats, "check": cmd_check,
+            "search": cmd_search, "import": cmd_import, "export": cmd_export}
 
 
 def _log_unexpected(exc: BaseException) -> Path | None:
