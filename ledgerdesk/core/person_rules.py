@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from ledgerdesk.core.idcard import INVALID, VALID, check_id_number
+from ledgerdesk.core.idcard import INVALID, VALID, IdVerdict, check_id_number
 from ledgerdesk.core.phone import normalise_phone, phone_problem
 from ledgerdesk.core.text import clean, clean_code
 from ledgerdesk.core.vocab import GENDERS
@@ -85,6 +85,9 @@ def check_person(*, name: object, id_number: object = "", gender: object = "",
 
     number = clean_code(id_number)
     verdict = check_id_number(number)
+    if verdict.status == VALID and today and verdict.birth_date > today:
+        # A well-formed number cannot belong to someone not yet born: flag it like a wrong digit.
+        verdict = IdVerdict(INVALID, "身份证号中的出生日期晚于今天", verdict.birth_date, verdict.gender)
     if verdict.status == INVALID:
         warnings.append(FieldIssue("id_number", f"{verdict.reason}，已按“待核实”保存"))
 
