@@ -1,4 +1,4 @@
--- LedgerDesk schema version 1 (generated from db/migrations; do not edit).
+-- LedgerDesk schema version 4 (generated from db/migrations; do not edit).
 -- Regenerate: python -m ledgerdesk.store.schema_dump
 
 CREATE TABLE activity_attendee (
@@ -190,6 +190,41 @@ CREATE TABLE problem_household (
     household_id TEXT NOT NULL
 );
 
+CREATE TABLE problem_state (
+    problem_id         TEXT PRIMARY KEY,
+    state              TEXT NOT NULL,        -- core.lifecycle state, e.g. '办理中'
+    registered_at      TEXT,                 -- ISO date-times as in problem_event.at
+    responsible_person TEXT NOT NULL DEFAULT '',
+    responsible_unit   TEXT NOT NULL DEFAULT '',
+    dispatched_at      TEXT,
+    deadline           TEXT,                 -- effective (extended) deadline, ISO date
+    deadline_kind      TEXT,
+    original_deadline  TEXT,
+    extensions         INTEGER NOT NULL DEFAULT 0,
+    handling_since     TEXT,                 -- latest 交办, 退回 or 重新打开 (yellow card: no progress)
+    last_note_at       TEXT,                 -- latest 办理
+    resolved_at        TEXT,
+    rating             TEXT,
+    closed_at          TEXT,
+    updated_at         TEXT,                 -- latest applied event
+    flags              INTEGER NOT NULL DEFAULT 0   -- events skipped as illegal (shown for review)
+) WITHOUT ROWID;
+
+CREATE VIRTUAL TABLE search_fts USING fts5(
+    name, code, address, tokenize = 'trigram', content = '', columnsize = 0);
+
+CREATE TABLE 'search_fts_config'(k PRIMARY KEY, v) WITHOUT ROWID;
+
+CREATE TABLE 'search_fts_data'(id INTEGER PRIMARY KEY, block BLOB);
+
+CREATE TABLE 'search_fts_idx'(segid, term, pgno, PRIMARY KEY(segid, term)) WITHOUT ROWID;
+
+CREATE TABLE search_ref (
+    docid  INTEGER PRIMARY KEY,
+    ref_id TEXT NOT NULL UNIQUE,
+    kind   TEXT NOT NULL CHECK (kind IN ('p', 'h'))
+);
+
 CREATE TABLE setting (
     id TEXT PRIMARY KEY, vid INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,
     key TEXT NOT NULL,
@@ -298,11 +333,19 @@ CREATE INDEX "grid_worker_tombstones" ON "grid_worker" (id) WHERE deleted = 1;
 
 CREATE INDEX household_center ON household (center_id);
 
+CREATE INDEX household_center_cover ON household (center_id, village_id, deleted, status);
+
 CREATE INDEX household_grid ON household (grid_id);
+
+CREATE INDEX household_head_cover ON household (link_head_id, village_id, deleted, status);
 
 CREATE INDEX household_hh_no ON household (hh_no);
 
 CREATE INDEX household_link_head ON household (link_head_id);
+
+CREATE INDEX household_list ON household (hh_no, id, deleted, status);
+
+CREATE INDEX household_list_village ON household (village_id, deleted, status, hh_no, id);
 
 CREATE INDEX "household_tombstones" ON "household" (id) WHERE deleted = 1;
 
@@ -344,6 +387,8 @@ CREATE INDEX "person_post_tombstones" ON "person_post" (id) WHERE deleted = 1;
 
 CREATE INDEX problem_ledger_no ON problem (ledger_no);
 
+CREATE INDEX problem_provisional_no ON problem (provisional_no);
+
 CREATE INDEX problem_registered ON problem (registered_at);
 
 CREATE INDEX "problem_tombstones" ON "problem" (id) WHERE deleted = 1;
@@ -359,6 +404,12 @@ CREATE INDEX problem_household_household ON problem_household (household_id);
 CREATE INDEX problem_household_problem ON problem_household (problem_id);
 
 CREATE INDEX "problem_household_tombstones" ON "problem_household" (id) WHERE deleted = 1;
+
+CREATE INDEX problem_state_open ON problem_state (state, deadline);
+
+CREATE INDEX problem_state_person ON problem_state (responsible_person);
+
+CREATE INDEX problem_state_unit ON problem_state (responsible_unit);
 
 CREATE INDEX "setting_tombstones" ON "setting" (id) WHERE deleted = 1;
 
@@ -438,6 +489,26 @@ CREATE TRIGGER "household_guard_insert" BEFORE INSERT ON "household" WHEN NOT EX
 
 CREATE TRIGGER "household_guard_update" BEFORE UPDATE ON "household" WHEN NEW.vid IS NULL OR OLD.vid IS NULL OR NEW.vid <= OLD.vid OR NEW.id IS NOT OLD.id OR NOT EXISTS (SELECT 1 FROM version WHERE id = NEW.vid AND entity_id = NEW.id) BEGIN SELECT RAISE(ABORT, 'unversioned write to household'); END;
 
+CREATE TRIGGER search_household_insert AFTER INSERT ON household WHEN NEW.deleted = 0
+BEGIN
+    INSERT INTO search_ref (ref_id, kind) VALUES (NEW.id, 'h');
+    INSERT INTO search_fts (rowid, name, code, address)
+    SELECT docid, '', NEW.hh_no || ' ' || NEW.phone, NEW.address
+    FROM search_ref WHERE ref_id = NEW.id;
+END;
+
+CREATE TRIGGER search_household_update AFTER UPDATE OF hh_no, address, phone, deleted ON household
+BEGIN
+    INSERT INTO search_fts (search_fts, rowid, name, code, address)
+    SELECT 'delete', docid, '', OLD.hh_no || ' ' || OLD.phone, OLD.address
+    FROM search_ref WHERE ref_id = OLD.id;
+    DELETE FROM search_ref WHERE ref_id = OLD.id;
+    INSERT INTO search_ref (ref_id, kind) SELECT NEW.id, 'h' WHERE NEW.deleted = 0;
+    INSERT INTO search_fts (rowid, name, code, address)
+    SELECT docid, '', NEW.hh_no || ' ' || NEW.phone, NEW.address
+    FROM search_ref WHERE ref_id = NEW.id;
+END;
+
 CREATE TRIGGER "household_tag_guard_delete" BEFORE DELETE ON "household_tag" BEGIN SELECT RAISE(ABORT, 'unversioned delete from household_tag'); END;
 
 CREATE TRIGGER "household_tag_guard_insert" BEFORE INSERT ON "household_tag" WHEN NOT EXISTS (SELECT 1 FROM version WHERE id = NEW.vid AND entity_id = NEW.id) BEGIN SELECT RAISE(ABORT, 'unversioned write to household_tag'); END;
@@ -461,6 +532,26 @@ CREATE TRIGGER "person_guard_delete" BEFORE DELETE ON "person" BEGIN SELECT RAIS
 CREATE TRIGGER "person_guard_insert" BEFORE INSERT ON "person" WHEN NOT EXISTS (SELECT 1 FROM version WHERE id = NEW.vid AND entity_id = NEW.id) BEGIN SELECT RAISE(ABORT, 'unversioned write to person'); END;
 
 CREATE TRIGGER "person_guard_update" BEFORE UPDATE ON "person" WHEN NEW.vid IS NULL OR OLD.vid IS NULL OR NEW.vid <= OLD.vid OR NEW.id IS NOT OLD.id OR NOT EXISTS (SELECT 1 FROM version WHERE id = NEW.vid AND entity_id = NEW.id) BEGIN SELECT RAISE(ABORT, 'unversioned write to person'); END;
+
+CREATE TRIGGER search_person_insert AFTER INSERT ON person WHEN NEW.deleted = 0
+BEGIN
+    INSERT INTO search_ref (ref_id, kind) VALUES (NEW.id, 'p');
+    INSERT INTO search_fts (rowid, name, code, address)
+    SELECT docid, NEW.name || char(3), NEW.id_number || ' ' || NEW.phone, ''
+    FROM search_ref WHERE ref_id = NEW.id;
+END;
+
+CREATE TRIGGER search_person_update AFTER UPDATE OF name, id_number, phone, deleted ON person
+BEGIN
+    INSERT INTO search_fts (search_fts, rowid, name, code, address)
+    SELECT 'delete', docid, OLD.name || char(3), OLD.id_number || ' ' || OLD.phone, ''
+    FROM search_ref WHERE ref_id = OLD.id;
+    DELETE FROM search_ref WHERE ref_id = OLD.id;
+    INSERT INTO search_ref (ref_id, kind) SELECT NEW.id, 'p' WHERE NEW.deleted = 0;
+    INSERT INTO search_fts (rowid, name, code, address)
+    SELECT docid, NEW.name || char(3), NEW.id_number || ' ' || NEW.phone, ''
+    FROM search_ref WHERE ref_id = NEW.id;
+END;
 
 CREATE TRIGGER "person_post_guard_delete" BEFORE DELETE ON "person_post" BEGIN SELECT RAISE(ABORT, 'unversioned delete from person_post'); END;
 

@@ -47,6 +47,7 @@ from ledgerdesk.services import demo_data as D
 from ledgerdesk.services import workspace
 from ledgerdesk.services.accounts import ensure_admin
 from ledgerdesk.services.session import Session
+from ledgerdesk.store import search_index  # search-index bulk-load deferral (helper "search")
 from ledgerdesk.store.models import (
     MODEL_BY_TABLE, ActivityAttendee, Committee, CommitteeActivity, CommitteeMember, Grid, GridWorker,
     Household, HouseholdTag, LinkHead, PartyCenter, Person, PersonPost, Problem, ProblemEvent,
@@ -141,7 +142,8 @@ def build_demo(session: Session, *, scale: str, seed: int = 1, progress: Progres
     ticker = _Ticker(progress, cancel)
     started = time.perf_counter()
     counts: dict[str, int] = {}
-    with _gc_paused(), session.writing() as writer:
+    # search_index.deferred: no per-row search-index triggers during the bulk insert; one rebuild at the end.
+    with _gc_paused(), session.writing() as writer, search_index.deferred(session.ledger.db):
         spec = _prepare(session, writer, scale, seed)
 
         def handle(message: tuple) -> None:
@@ -153,6 +155,10 @@ def build_demo(session: Session, *, scale: str, seed: int = 1, progress: Progres
             counts[table] = counts.get(table, 0) + len(rows)
 
         _run_generator(spec, handle, parallel=profile.persons >= PARALLEL_MIN_PERSONS)
+        # The problem events were bulk-inserted: derive every problem's state table (services/ledger_queries.py).
+        from ledgerdesk.services.ledger_queries import rebuild_problem_state
+
+        rebuild_problem_state(session)
     return DemoSummary(scale, seed, dict(sorted(counts.items())), round(time.perf_counter() - started, 3))
 
 
@@ -185,7 +191,12 @@ def create_demo_ledger(path: str | os.PathLike, *, scale: str, seed: int = 1, cl
         session.close()
         _remove_db_files(tmp)
         raise
-    return workspace.open_ledger(path, clock=clock)
+    session = workspace.open_ledger(path, clock=clock)
+    # Renamed into place, the file has a new site id: make it the township's numbering authority again.
+    from ledgerdesk.services.ledger_numbers import make_numbering_authority
+
+    make_numbering_authority(session)
+    return session
 
 
 def _profile(scale: str) -> ScaleProfile:

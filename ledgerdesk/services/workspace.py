@@ -22,7 +22,9 @@ DEFAULT_SETTINGS = {
     "link_head.min_households": "5",
     "link_head.max_households": "15",
     "committee.inactive_months": "3",
+    "committee.min_members": "5",
     "coverage.target_rate": "0.9",
+    "yellow_card.stale_days": "0",  # >0: also a yellow card after N days without a progress note
 }
 
 
@@ -45,11 +47,20 @@ class LedgerInfo:
 
 
 def create_ledger(path: str | os.PathLike, *, township: str = DEFAULT_TOWNSHIP, clock: Clock | None = None,
-                  user: str = "system", pragmas: dict | None = None) -> Session:
-    """Make a new ledger for ``township`` with the built-in tags, categories and settings."""
+                  user: str = "system", pragmas: dict | None = None, numbering_authority: bool = True) -> Session:
+    """Make a new ledger for ``township`` with the built-in tags, categories and settings.
+
+    A fresh township ledger is the township's numbering authority (official
+    problem numbers, see services/ledger_numbers.py); pass
+    ``numbering_authority=False`` for a device that will join an existing township.
+    """
     ledger = Ledger.create(path, clock=clock, pragmas=pragmas)
     session = Session(ledger, user)
     seed_reference_data(session, township)
+    if numbering_authority:
+        from ledgerdesk.services.ledger_numbers import make_numbering_authority
+
+        make_numbering_authority(session)
     return session
 
 
