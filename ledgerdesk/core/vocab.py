@@ -29,6 +29,7 @@ COMMITTEE_KINDS = {
 }
 CUSTOM_COMMITTEE = "custom"
 COMMITTEE_ROLES = ("会长", "副会长", "秘书长", "成员")
+ACTIVITY_KINDS = ("会议", "调解", "事务办理", "巡逻", "评议", "宣传", "其他")  # committee_activity.kind
 
 # -- registry -----------------------------------------------------------------------
 
