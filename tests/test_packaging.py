@@ -54,3 +54,11 @@ def test_installed_wheel_runs_outside_the_checkout(wheel, tmp_path):
     assert init.returncode == 0, init.stderr
     check = run("-m", "ledgerdesk", "--db", str(db), "check")
     assert check.returncode == 0 and "检查通过" in check.stdout
+
+
+def test_every_python_folder_of_the_package_is_in_the_wheel(wheel):
+    """setup.cfg lists packages explicitly; a new sub-package left out would be missing after `pip install .`."""
+    folders = {p.parent.relative_to(ROOT).as_posix() for p in (ROOT / "ledgerdesk").rglob("*.py")}
+    names = set(zipfile.ZipFile(wheel).namelist())
+    missing = sorted(f for f in folders if not any(n.startswith(f + "/") for n in names))
+    assert not missing, f"add these to [options] packages in setup.cfg: {missing}"
