@@ -1,0 +1,1 @@
+"""Dialogs of the pages (forms for households and persons, pickers, …)."""

@@ -1,0 +1,1 @@
+"""Reusable widgets of the pages (tables over LazyTableModel, the assignment panel, …)."""
