@@ -89,7 +89,7 @@ def test_ctrl_digit_switches_page(qtbot, window_on, file_session):
 def test_placeholders_describe_their_page_and_show_no_data(window_on, file_session):
     window = window_on(file_session)
     planned = [spec for spec in PAGES if spec.widget is PlannedPage]
-    assert len(planned) == 8
+    assert {spec.key for spec in planned} <= {"committees", "reports", "interchange"}  # not built yet
     for spec in planned:
         page = window.page(spec.key)
         texts = [label.text() for label in page.findChildren(QLabel)]
@@ -97,12 +97,6 @@ def test_placeholders_describe_their_page_and_show_no_data(window_on, file_sessi
         assert sum(len(re.sub(r"<[^>]+>", "", text)) for text in texts) > 60  # says what it will hold
         assert not page.findChildren(QAbstractItemView)
         assert not any(re.fullmatch(r"[\d,.\s]+", text) for text in texts if text)
-
-
-def test_registry_placeholder_mentions_masking(window_on, file_session):
-    page = window_on(file_session).page("registry")
-    text = " ".join(label.text() for label in page.findChildren(QLabel))
-    assert "身份证号" in text and "138****5678" in text
 
 
 def test_settings_page_shows_ledger_file_and_data_folder(window_on, file_session):
