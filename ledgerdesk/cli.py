@@ -72,6 +72,13 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--kind", dest="uncovered_kind", choices=("center", "link_head"), default="center",
                     help="export uncovered：center 未被党员中心户覆盖 / link_head 未联系联户长")
     ex.add_argument("--reveal", action="store_true", help="身份证号和电话不打码（仅管理员、书记）")
+    rp = sub.add_parser("report", help="生成打印报表 PDF（台账、公示表、六会、简报、户情卡）")
+    rp.add_argument("sheet", choices=REPORT_SHEETS, metavar="SHEET", help="报表：" + "、".join(REPORT_SHEETS))
+    rp.add_argument("--month", metavar="YYYY-MM", help="月份（默认本月）")
+    rp.add_argument("--village", metavar="NAME", help="只打印这个村/社区/嘎查")
+    rp.add_argument("--paper", choices=("A4", "A3", "A5"), type=str.upper, help="纸张（默认按报表）")
+    rp.add_argument("--household", metavar="ID-或-户号", help="household-card：户的编号或户号")
+    rp.add_argument("--out", required=True, metavar="FILE.pdf", help="要写入的 PDF 文件")
     return p
 
 
@@ -325,8 +332,24 @@ def cmd_export(args) -> int:
         return EXPORT_KINDS[args.kind](session, args)
 
 
+REPORT_SHEETS = ("ledger-monthly", "coverage-notice", "linkage-notice", "committees", "bulletin", "household-card")
+
+
+def cmd_report(args) -> int:
+    from ledgerdesk.reports.generate import make_sheet
+
+    with _opened(args) as session:
+        result = make_sheet(session, args.sheet, args.out, month=args.month, village=args.village, paper=args.paper,
+                            household=args.household)
+    for line in result.warnings():
+        print(f"警告：{line}", file=sys.stderr)
+    print(f"已生成：{result.path}，共 {result.pages} 页" + (f"，{len(result.missing)} 处缺字（见上）" if result.missing else ""))
+    return 0
+
+
 COMMANDS = {"gui": cmd_gui, "init": cmd_init, "demo": cmd_demo, "stats": cmd_stats, "check": cmd_check,
-            "search": cmd_search, "import": cmd_import, "export": cmd_export}
+            "search": cmd_search, "import": cmd_import, "export": cmd_export,
+            "report": cmd_report}
 
 
 def _log_unexpected(exc: BaseException) -> Path | None:
@@ -357,6 +380,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("已中断 (interrupted)", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into `head` and the like: the reader left, not a failure
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as exc:  # a bug, not bad input: one line for the user, the details in the log
         log = _log_unexpected(exc)
         where = f"；详情已写入 {log}" if log else ""

@@ -1398,7 +1398,7 @@ class _Problems:
             self.hotline_seq += 1
             hotline = f"{d.registered_at:%Y%m%d}{self.hotline_seq % 1_000_000:06d}"
         grid = d.village.grid_ids[d.village.hh_grid[d.homes[0]]] if d.homes else None
-        return (d.id, township.id, year, f"{township.name}-{year}-{n:05d}", title, description, d.source, hotline,
+        return (d.id, township.id, year, f"{township.name}-{year}-{n:04d}", title, description, d.source, hotline,
                 self.category_ids[d.category], d.urgency, d.village.id, grid, d.reporter, d.reporter_phone,
                 _ts(d.registered_at))
 

@@ -15,9 +15,16 @@ from PySide6.QtWidgets import QWidget
 
 from ledgerdesk.services.session import Session
 from ledgerdesk.services.workspace import LedgerInfo
+from ledgerdesk.ui.pages.committees import CommitteesPage
 from ledgerdesk.ui.pages.dashboard import DashboardPage
+from ledgerdesk.ui.pages.link_heads import LinkHeadsPage
+from ledgerdesk.ui.pages.party_centers import PartyCentersPage
 from ledgerdesk.ui.pages.planned import PlannedPage
+from ledgerdesk.ui.pages.problems import ProblemsPage
+from ledgerdesk.ui.pages.reports import ReportsPage
+from ledgerdesk.ui.pages.registry import RegistryPage
 from ledgerdesk.ui.pages.settings import SettingsPage
+from ledgerdesk.ui.pages.visits import VisitsPage
 from ledgerdesk.ui.tasks import TaskRunner
 
 
@@ -43,13 +50,13 @@ class PageSpec:
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("dashboard", QT_TRANSLATE_NOOP("Navigation", "工作台"), DashboardPage),
-    PageSpec("registry", QT_TRANSLATE_NOOP("Navigation", "户籍"), PlannedPage),
-    PageSpec("party_centers", QT_TRANSLATE_NOOP("Navigation", "党员中心户"), PlannedPage),
-    PageSpec("link_heads", QT_TRANSLATE_NOOP("Navigation", "联户长"), PlannedPage),
-    PageSpec("committees", QT_TRANSLATE_NOOP("Navigation", "六会"), PlannedPage),
-    PageSpec("visits", QT_TRANSLATE_NOOP("Navigation", "走访"), PlannedPage),
-    PageSpec("problems", QT_TRANSLATE_NOOP("Navigation", "问题台账"), PlannedPage),
-    PageSpec("reports", QT_TRANSLATE_NOOP("Navigation", "报表打印"), PlannedPage),
+    PageSpec("registry", QT_TRANSLATE_NOOP("Navigation", "户籍"), RegistryPage),
+    PageSpec("party_centers", QT_TRANSLATE_NOOP("Navigation", "党员中心户"), PartyCentersPage),
+    PageSpec("link_heads", QT_TRANSLATE_NOOP("Navigation", "联户长"), LinkHeadsPage),
+    PageSpec("committees", QT_TRANSLATE_NOOP("Navigation", "六会"), CommitteesPage),
+    PageSpec("visits", QT_TRANSLATE_NOOP("Navigation", "走访"), VisitsPage),
+    PageSpec("problems", QT_TRANSLATE_NOOP("Navigation", "问题台账"), ProblemsPage),
+    PageSpec("reports", QT_TRANSLATE_NOOP("Navigation", "报表打印"), ReportsPage),
     PageSpec("interchange", QT_TRANSLATE_NOOP("Navigation", "数据交换"), PlannedPage),
     PageSpec("settings", QT_TRANSLATE_NOOP("Navigation", "设置"), SettingsPage),
 )
