@@ -106,10 +106,10 @@ def _progress_printer(label: str, fraction: float) -> None:
 
 
 def cmd_gui(args) -> int:
-    from ledgerdesk.ui.app import run_gui
+    from ledgerdesk.ui.app import exit_now, run_gui
 
-    return run_gui(_db_path(args), exit_after_ready=args.exit_after_ready, demo=args.demo,
-                   started_at=_STARTED_AT)
+    exit_now(run_gui(_db_path(args), exit_after_ready=args.exit_after_ready, demo=args.demo,
+                     started_at=_STARTED_AT))
 
 
 def cmd_init(args) -> int:

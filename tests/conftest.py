@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import sys
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_FONT_DPI", "96")
@@ -22,6 +23,25 @@ import pytest
 from ledgerdesk.core.clock import FixedClock
 from ledgerdesk.services import workspace
 from ledgerdesk.store.verify import replay_mismatches
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_sessionfinish(session, exitstatus):
+    """End the run without the interpreter's final teardown once Qt has been used.
+
+    PySide6 6.12 can abort the process while objects are torn down after the
+    run ("bool_dealloc: deallocating True or False", from wrappers of widgets
+    Qt already deleted), turning a green run into exit 134. This outermost
+    wrapper runs after every other finishing step, the summary included, and
+    leaves with pytest's own status. The app does the same after its window
+    closes (ledgerdesk.ui.app.exit_now).
+    """
+    result = yield
+    if "PySide6.QtCore" in sys.modules:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(int(session.exitstatus))
+    return result
+
 
 # A fixed "today" for every test: no test depends on the real date.
 TEST_NOW = dt.datetime(2026, 11, 20, 9, 30)

@@ -122,6 +122,19 @@ def run_gui(db_path: Path, *, exit_after_ready: bool = False, demo: bool = False
             session.close()
 
 
+def exit_now(code: int) -> None:
+    """Leave the process with ``code`` without the interpreter's final teardown.
+
+    Called by the ``gui`` command once the window has closed and the ledger
+    is closed (every write committed, the database file consistent). PySide6
+    6.12 can abort during interpreter finalisation ("bool_dealloc"), which
+    would show a crash report after a clean session; nothing is left to clean.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 class _StartAbandoned(Exception):
     """Start-up stops here; the user chose to, or has already been told why."""
 

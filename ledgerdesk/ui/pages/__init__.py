@@ -8,6 +8,7 @@ first time it is shown, so start-up pays only for the 工作台.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import import_module
 from typing import Callable
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
@@ -15,16 +16,6 @@ from PySide6.QtWidgets import QWidget
 
 from ledgerdesk.services.session import Session
 from ledgerdesk.services.workspace import LedgerInfo
-from ledgerdesk.ui.pages.committees import CommitteesPage
-from ledgerdesk.ui.pages.dashboard import DashboardPage
-from ledgerdesk.ui.pages.link_heads import LinkHeadsPage
-from ledgerdesk.ui.pages.party_centers import PartyCentersPage
-from ledgerdesk.ui.pages.planned import PlannedPage
-from ledgerdesk.ui.pages.problems import ProblemsPage
-from ledgerdesk.ui.pages.reports import ReportsPage
-from ledgerdesk.ui.pages.registry import RegistryPage
-from ledgerdesk.ui.pages.settings import SettingsPage
-from ledgerdesk.ui.pages.visits import VisitsPage
 from ledgerdesk.ui.tasks import TaskRunner
 
 
@@ -41,22 +32,30 @@ class PageContext:
 class PageSpec:
     key: str
     source_title: str  # untranslated; show :attr:`title`
-    widget: Callable[[PageContext, "PageSpec"], QWidget]
+    target: str  # _HERE + "registry:RegistryPage"
+
+    @property
+    def widget(self) -> Callable[[PageContext, "PageSpec"], QWidget]:
+        """The page class (its module is imported on first use)."""
+        module, _, name = self.target.partition(":")
+        return getattr(import_module(module), name)
 
     @property
     def title(self) -> str:
         return QCoreApplication.translate("Navigation", self.source_title)
 
 
+_HERE = "ledgerdesk.ui.pages."
+
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec("dashboard", QT_TRANSLATE_NOOP("Navigation", "工作台"), DashboardPage),
-    PageSpec("registry", QT_TRANSLATE_NOOP("Navigation", "户籍"), RegistryPage),
-    PageSpec("party_centers", QT_TRANSLATE_NOOP("Navigation", "党员中心户"), PartyCentersPage),
-    PageSpec("link_heads", QT_TRANSLATE_NOOP("Navigation", "联户长"), LinkHeadsPage),
-    PageSpec("committees", QT_TRANSLATE_NOOP("Navigation", "六会"), CommitteesPage),
-    PageSpec("visits", QT_TRANSLATE_NOOP("Navigation", "走访"), VisitsPage),
-    PageSpec("problems", QT_TRANSLATE_NOOP("Navigation", "问题台账"), ProblemsPage),
-    PageSpec("reports", QT_TRANSLATE_NOOP("Navigation", "报表打印"), ReportsPage),
-    PageSpec("interchange", QT_TRANSLATE_NOOP("Navigation", "数据交换"), PlannedPage),
-    PageSpec("settings", QT_TRANSLATE_NOOP("Navigation", "设置"), SettingsPage),
+    PageSpec("dashboard", QT_TRANSLATE_NOOP("Navigation", "工作台"), _HERE + "dashboard:DashboardPage"),
+    PageSpec("registry", QT_TRANSLATE_NOOP("Navigation", "户籍"), _HERE + "registry:RegistryPage"),
+    PageSpec("party_centers", QT_TRANSLATE_NOOP("Navigation", "党员中心户"), _HERE + "party_centers:PartyCentersPage"),
+    PageSpec("link_heads", QT_TRANSLATE_NOOP("Navigation", "联户长"), _HERE + "link_heads:LinkHeadsPage"),
+    PageSpec("committees", QT_TRANSLATE_NOOP("Navigation", "六会"), _HERE + "committees:CommitteesPage"),
+    PageSpec("visits", QT_TRANSLATE_NOOP("Navigation", "走访"), _HERE + "visits:VisitsPage"),
+    PageSpec("problems", QT_TRANSLATE_NOOP("Navigation", "问题台账"), _HERE + "problems:ProblemsPage"),
+    PageSpec("reports", QT_TRANSLATE_NOOP("Navigation", "报表打印"), _HERE + "reports:ReportsPage"),
+    PageSpec("interchange", QT_TRANSLATE_NOOP("Navigation", "数据交换"), _HERE + "planned:PlannedPage"),
+    PageSpec("settings", QT_TRANSLATE_NOOP("Navigation", "设置"), _HERE + "settings:SettingsPage"),
 )
