@@ -1515,7 +1515,11 @@ class _Lifecycle:
             self.add("重新打开", self.later(rng.randint(1, 3)), v.secretary, reason=_pick(rng, D.REOPEN_REASONS))
             self.add("办理", self.later(rng.randint(1, 4)), person, _pick(rng, D.PROGRESS_NOTES))
             self.add("办结", self.later(rng.randint(3, 12)), person, _pick(rng, D.RESOLUTION_NOTES))
-            self._rate(resident, "满意" if rng.random() < 0.8 else "基本满意")
+            second = rng.random()
+            rating = "满意" if second < 0.7 else "基本满意" if second < 0.9 else "不满意"
+            self._rate(resident, rating)
+            if rating == "不满意":  # still not satisfied: stays open for the secretary's decision
+                return
         self.add("销号", self.later(rng.randint(1, 5)), v.secretary, "经支部书记审核，同意销号")
         if rng.random() < 0.15:
             self.add("回访", self.later(rng.randint(15, 60)), _pick(rng, v.cadres), "回头看",
