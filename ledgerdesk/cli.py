@@ -239,14 +239,7 @@ def _village_id(session, name: str | None) -> str | None:
 def _import_roster(session, args) -> int:
     from ledgerdesk.interchange.roster import apply_roster_import, plan_roster_import
 
-    plan = plan_roster_import(session, args.file)
-    for line in plan.summary_lines(max_errors=20):
-        print(line)
-    if args.dry_run:
-        print("预览完成（--dry-run），未写入任何数据。")
-        return 1 if plan.errors else 0
-    print(apply_roster_import(session, plan, only_valid=args.only_valid).message)
-    return 0
+    return _run_import(session, args, plan_roster_import, apply_roster_import)
 
 
 def _export_roster(session, args) -> int:
@@ -270,14 +263,7 @@ def _export_uncovered(session, args) -> int:
 def _import_committees(session, args) -> int:
     from ledgerdesk.interchange.committees import apply_committee_import, plan_committee_import
 
-    plan = plan_committee_import(session, args.file)
-    for line in plan.summary_lines(max_errors=20):
-        print(line)
-    if args.dry_run:
-        print("预览完成（--dry-run），未写入任何数据。")
-        return 1 if plan.errors else 0
-    print(apply_committee_import(session, plan, only_valid=args.only_valid).message)
-    return 0
+    return _run_import(session, args, plan_committee_import, apply_committee_import)
 
 
 def _export_committees(session, args) -> int:

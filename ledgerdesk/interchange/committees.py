@@ -31,17 +31,20 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 from ledgerdesk.core.errors import Cancelled, ValidationError
 from ledgerdesk.core.masking import mask_id_number
 from ledgerdesk.core.text import clean
 from ledgerdesk.core.vocab import COMMITTEE_KINDS, COMMITTEE_ROLES, CUSTOM_COMMITTEE
-from ledgerdesk.interchange.errors import ExportWriteError, HeaderNotFoundError, ImportHasErrorsError, StalePlanError
+from ledgerdesk.interchange.common import (ID_NUMBER_ALIASES, VILLAGE_ALIASES, ImportPlan, VillageNames, done_message,
+    issue_lines, ledger_mark, list_preview, refuse_errors, refuse_stale, split_list, text_key, village_base)
+from ledgerdesk.interchange.errors import HeaderNotFoundError, ImportHasErrorsError
 from ledgerdesk.interchange.sheet import (
     DATE,
     HEADER_SCAN_ROWS,
     ID_NUMBER,
+    PROSE,
     Column,
     HeaderMap,
     RowIssue,
@@ -49,26 +52,26 @@ from ledgerdesk.interchange.sheet import (
     find_header,
     read_sheet,
 )
+from ledgerdesk.interchange.workbook_out import (TemplateSheet, date_cell, new_sheet, new_workbook, save_workbook,
+    text_cell, write_template)
 from ledgerdesk.services import committees as C
 from ledgerdesk.services.permissions import EDITORS, may_reveal, require
 
 Progress = Callable[[str, float], None]
 
-_VILLAGE = Column("village", "村(社区)", ("村（社区）", "村", "村名", "村名称", "社区", "嘎查", "村/社区", "所属村",
-                                       "所在村", "行政村", "村(社区、嘎查)", "村委会"), required=True)
+_VILLAGE = Column("village", "村(社区)", VILLAGE_ALIASES, required=True)
 _COMMITTEE = Column("committee", "组织名称", ("组织", "组织类别", "类别", "组织名称/类别", "六会", "六会名称", "协会名称",
                                           "所属组织", "组织名", "会名"), required=True)
 COMMITTEE_COLUMNS: tuple[Column, ...] = (
     _VILLAGE, _COMMITTEE,
     Column("founded_on", "成立日期", ("成立时间", "组建日期", "成立年月"), kind=DATE),
-    Column("charter", "章程", ("章程摘要", "组织章程", "章程内容")),
+    Column("charter", "章程", ("章程摘要", "组织章程", "章程内容"), kind=PROSE),
 )
 MEMBER_COLUMNS: tuple[Column, ...] = (
     _VILLAGE, _COMMITTEE,
     Column("role", "职务", ("职位", "担任职务", "会内职务", "职务(会长/副会长/秘书长/成员)")),
     Column("name", "姓名", ("成员姓名", "人员姓名", "名字"), required=True),
-    Column("id_number", "身份证号", ("公民身份号码", "身份证号码", "证件号码", "身份证", "身份证件号码", "证件号",
-                                 "居民身份证号码", "公民身份证号码"), kind=ID_NUMBER),
+    Column("id_number", "身份证号", ID_NUMBER_ALIASES, kind=ID_NUMBER),
     Column("joined_on", "加入日期", ("入会日期", "加入时间", "任职日期", "入会时间"), kind=DATE),
     Column("left_on", "离任日期", ("退出日期", "离任时间", "离会日期"), kind=DATE),
 )
@@ -85,16 +88,14 @@ ACTIVITY_COLUMNS: tuple[Column, ...] = (
     _VILLAGE, _COMMITTEE,
     Column("held_on", "日期", ("活动日期", "会议日期", "时间", "活动时间", "开展日期"), kind=DATE, required=True),
     Column("kind", "类型", ("活动类型", "形式", "活动形式", "会议类型")),
-    Column("topic", "主题", ("议题", "活动主题", "会议主题", "活动内容", "内容", "事由")),
+    Column("topic", "主题", ("议题", "活动主题", "会议主题", "活动内容", "内容", "事由"), kind=PROSE),
     Column("attendees", "参加人员", ("参会人员", "出席人员", "参加人", "参与人员", "参会人")),
-    Column("decisions", "决定事项", ("决议", "议定事项", "决定", "决议事项")),
-    Column("outcome", "结果", ("成效", "活动结果", "效果", "办理结果", "活动成效")),
+    Column("decisions", "决定事项", ("决议", "议定事项", "决定", "决议事项"), kind=PROSE),
+    Column("outcome", "结果", ("成效", "活动结果", "效果", "办理结果", "活动成效"), kind=PROSE),
     *FIGURE_COLUMNS,
 )
 _FIGURE_BY_COLUMN = {c.key: c for c in FIGURE_COLUMNS}
 SHEETS = {"committees": "组织", "members": "组织成员", "activities": "活动记录"}
-_NAME_SPLIT = re.compile(r"[、,，;；/|\s]+")
-_VILLAGE_SUFFIX = re.compile(r"(村民委员会|居民委员会|村委会|居委会|村|社区|嘎查)$")
 _NAME_WITH_SUFFIX = re.compile(r"^(.+?)[(（]([0-9Xx]{4})[)）]$")
 _ROLE_ALIASES = {"": "成员", "理事": "成员", "委员": "成员", "会员": "成员", "主任": "会长", "理事长": "会长",
                  "副主任": "副会长", "副理事长": "副会长", "秘书": "秘书长"}
@@ -155,7 +156,7 @@ class CommitteePlanCounts:
 
 
 @dataclass
-class CommitteePlan:
+class CommitteePlan(ImportPlan):
     """What a committee import would do; nothing has been written yet."""
 
     path: str
@@ -168,13 +169,7 @@ class CommitteePlan:
     error_rows: frozenset[tuple[str, int]]
     ledger_mark: int
 
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    @property
-    def kind(self) -> str:
-        return "committees"
+    kind = "committees"
 
     @property
     def counts(self) -> CommitteePlanCounts:
@@ -202,13 +197,8 @@ class CommitteePlan:
                  f"活动：新增 {c.activities_new}，更新 {c.activities_updated}，不变 {c.activities_unchanged}"]
         new = [f"{p.village}{p.name}" for p in self.committees.values() if p.committee_id is None]
         if new:
-            lines.append("将成立：" + "、".join(new[:10]) + (" 等" if len(new) > 10 else ""))
-        if self.warnings:
-            lines.append(f"提醒 {len(self.warnings)} 条（仍会导入）")
-        if self.errors:
-            lines.append(f"错误 {len(self.errors)} 条（前 {min(max_errors, len(self.errors))} 条）：")
-            lines.extend(f"  {e}" for e in self.errors[:max_errors])
-        return lines
+            lines.append("将成立：" + list_preview(new))
+        return lines + issue_lines(self.warnings, self.errors, max_errors)
 
 
 @dataclass(frozen=True)
@@ -225,9 +215,7 @@ class CommitteeImportResult:
         parts = [f"新成立组织 {self.committees_created}", f"新增成员 {self.members_created}",
                  f"更新成员 {self.members_updated}", f"新增活动 {self.activities_created}",
                  f"更新活动 {self.activities_updated}"]
-        if self.rows_skipped:
-            parts.append(f"跳过有错误的行 {self.rows_skipped}")
-        return "导入完成：" + "，".join(parts) + "。"
+        return done_message(parts, self.rows_skipped)
 
 
 # -- the ledger, read once ---------------------------------------------------------------------------------
@@ -236,12 +224,10 @@ class CommitteeImportResult:
 class _Index:
     def __init__(self, session):
         q = session.ledger.db.execute_sql
-        self.mark = q("SELECT coalesce(max(id), 0) FROM version").fetchone()[0]
+        self.mark = ledger_mark(session.ledger.db)
         self.villages = {r[0]: r[1] for r in q("SELECT id, name FROM village WHERE deleted = 0")}
-        self.by_name = {name: vid for vid, name in self.villages.items()}
-        self.by_base: dict[str, list[str]] = {}
-        for vid, name in self.villages.items():
-            self.by_base.setdefault(_VILLAGE_SUFFIX.sub("", name) or name, []).append(vid)
+        self.village_names = VillageNames(self.villages.items())
+        self.village = self.village_names.find  # name -> id, or None
         self.committees: dict[tuple[str, str], tuple] = {}  # (village, name) -> (id, kind, founded, dissolved)
         self.by_kind: dict[tuple[str, str], tuple] = {}
         for cid, vid, kind, name, founded, dissolved in q(
@@ -275,16 +261,10 @@ class _Index:
         cols = ("id", "committee_id", "held_on", "kind", "topic", "decisions", "outcome", *C.FIGURE_FIELDS)
         for r in q(f"SELECT {', '.join(cols)} FROM committee_activity WHERE deleted = 0"):
             row = dict(zip(cols, r))
-            self.activities.setdefault((row["committee_id"], row["held_on"], row["kind"], row["topic"]), row)
+            self.activities.setdefault((row["committee_id"], row["held_on"], row["kind"], text_key(row["topic"])), row)
         self.attendees: dict[str, set[str]] = {}
         for aid, pid in q("SELECT activity_id, person_id FROM activity_attendee WHERE deleted = 0"):
             self.attendees.setdefault(aid, set()).add(pid)
-
-    def village(self, name: str) -> str | None:
-        if name in self.by_name:
-            return self.by_name[name]
-        hits = self.by_base.get(_VILLAGE_SUFFIX.sub("", name) or name, [])
-        return hits[0] if len(hits) == 1 else None
 
 
 # -- reading the workbook -------------------------------------------------------------------------------------
@@ -369,13 +349,16 @@ def plan_committee_import(session, path: str | os.PathLike, *, progress: Progres
             return None
         vid = index.village(vname)
         if vid is None:
-            err(sheet, row, data.header("village"), f"台账中没有名为“{vname}”的村（社区、嘎查），请先导入花名册或新建该村")
+            similar = index.village_names.similar(vname)
+            err(sheet, row, data.header("village"),
+                f"“{vname}”可能是{'、'.join(similar)}，请写村（社区）的全称" if len(similar) > 1 else
+                f"台账中没有名为“{vname}”的村（社区、嘎查），请先导入花名册或新建该村")
             return None
         village = index.villages[vid]
         if not cname:
             err(sheet, row, data.header("committee"), "请填写组织名称，如“红白理事会”")
             return None
-        for prefix in (village, _VILLAGE_SUFFIX.sub("", village)):
+        for prefix in (village, village_base(village)):
             if prefix and cname.startswith(prefix) and len(cname) > len(prefix):
                 cname = cname[len(prefix):]
                 break
@@ -435,25 +418,26 @@ def plan_committee_import(session, path: str | os.PathLike, *, progress: Progres
             return None
         return living[0][0]
 
+    def read(kind: str, columns: tuple[Column, ...]):
+        """The sheet of ``kind``, its cell issues recorded as row errors."""
+        data = read_sheet(path, columns, sheet=sheets[kind], progress=progress)
+        for issue in data.issues:
+            err(data.sheet, issue.row, issue.column, issue.reason)
+        return data, data.sheet
+
     # -- 组织 -------------------------------------------------------------------------
     if "committees" in sheets:
-        data = read_sheet(path, COMMITTEE_COLUMNS, sheet=sheets["committees"], progress=progress)
-        sheet = data.sheet
-        for issue in data.issues:
-            err(sheet, issue.row, issue.column, issue.reason)
+        data, sheet = read("committees", COMMITTEE_COLUMNS)
         for r in data.rows:
             founded = r.get("founded_on")
             if founded and founded > today:
                 err(sheet, r.number, data.header("founded_on"), "成立日期不能晚于今天")
                 continue
-            committee_of(sheet, r.number, data, r.values, founded=founded, charter=clean(r.get("charter")))
+            committee_of(sheet, r.number, data, r.values, founded=founded, charter=r.get("charter") or "")
 
     # -- 组织成员 ----------------------------------------------------------------------
     if "members" in sheets:
-        data = read_sheet(path, MEMBER_COLUMNS, sheet=sheets["members"], progress=progress)
-        sheet = data.sheet
-        for issue in data.issues:
-            err(sheet, issue.row, issue.column, issue.reason)
+        data, sheet = read("members", MEMBER_COLUMNS)
         seen: dict[tuple, int] = {}
         chairs: dict[tuple, tuple[str, int]] = {}
         for r in data.rows:
@@ -522,10 +506,7 @@ def plan_committee_import(session, path: str | os.PathLike, *, progress: Progres
 
     # -- 活动记录 ----------------------------------------------------------------------
     if "activities" in sheets:
-        data = read_sheet(path, ACTIVITY_COLUMNS, sheet=sheets["activities"], progress=progress)
-        sheet = data.sheet
-        for issue in data.issues:
-            err(sheet, issue.row, issue.column, issue.reason)
+        data, sheet = read("activities", ACTIVITY_COLUMNS)
         seen_acts: dict[tuple, int] = {}
         for r in data.rows:
             if (sheet, r.number) in bad:
@@ -566,7 +547,7 @@ def plan_committee_import(session, path: str | os.PathLike, *, progress: Progres
                 if value is not None:
                     figures[f] = value
             people: list[str] = []
-            for name in (n for n in _NAME_SPLIT.split(clean(r.get("attendees"))) if n):
+            for name in split_list(r.get("attendees", "")):
                 pid = person_of(sheet, r.number, data, key[0], name, None, data.header("attendees"))
                 if pid is None:
                     failed = True
@@ -574,23 +555,26 @@ def plan_committee_import(session, path: str | os.PathLike, *, progress: Progres
                 people.append(pid)
             if failed:
                 continue
-            topic = clean(r.get("topic"))
-            ident = (key, held, kind, topic)
+            topic = " ".join((r.get("topic") or "").split())  # one line; its punctuation kept
+            ident = (key, held, kind, text_key(topic))
             if ident in seen_acts:
                 err(sheet, r.number, "", f"与第{seen_acts[ident]}行是同一次活动（组织、日期、类型、主题相同）")
                 continue
             seen_acts[ident] = r.number
-            values = {"held_on": held, "kind": kind, "topic": topic, "decisions": clean(r.get("decisions")),
-                      "outcome": clean(r.get("outcome")), **figures}
+            values = {"held_on": held, "kind": kind, "topic": topic, "decisions": r.get("decisions") or "",
+                      "outcome": r.get("outcome") or "", **figures}
             a = PlannedActivity(sheet, r.number, key, values, tuple(dict.fromkeys(people)))
-            found = index.activities.get((planned.committee_id, held.isoformat(), kind, topic)) \
+            found = index.activities.get((planned.committee_id, held.isoformat(), kind, text_key(topic))) \
                 if planned.committee_id else None
             if found is not None:
                 a.activity_id = found["id"]
                 for k in ("decisions", "outcome", *figures):
-                    # compared as the sheet reader cleans text (half-width punctuation)
-                    stored = clean(found[k]) if isinstance(found[k], str) else found[k]
-                    if values[k] not in ("", None) and values[k] != stored:
+                    # text compared by text_key: what an earlier import stored with half-width punctuation
+                    # is the same text as the Chinese-punctuated cell
+                    new, stored = values[k], found[k]
+                    if isinstance(new, str):
+                        new, stored = text_key(new), text_key(stored)
+                    if values[k] not in ("", None) and new != stored:
                         a.changes[k] = values[k]
                 if people and set(people) != index.attendees.get(found["id"], set()):
                     a.changes["attendee_ids"] = a.attendee_ids
@@ -607,10 +591,7 @@ def apply_committee_import(session, plan: CommitteePlan, *, only_valid: bool = F
                            progress: Progress | None = None, cancel=None) -> CommitteeImportResult:
     """Write ``plan`` in one transaction through the committee services; all-or-nothing unless ``only_valid``."""
     require(session, EDITORS, "导入六会")
-    if plan.errors and not only_valid:
-        raise ImportHasErrorsError(
-            f"六会表格中有 {len(plan.error_rows)} 行数据有错误（如{plan.errors[0]}），没有导入任何数据。"
-            "请改正后重新导入，或选择“仅导入有效行”")
+    refuse_errors(plan, only_valid, "六会表格")
     skip = plan.error_rows if only_valid else frozenset()
     members = [m for m in plan.members if (m.sheet, m.row) not in skip]
     activities = [a for a in plan.activities if (a.sheet, a.row) not in skip]
@@ -618,8 +599,7 @@ def apply_committee_import(session, plan: CommitteePlan, *, only_valid: bool = F
         k for k, c in plan.committees.items() if (c.first_row not in skip)}
     created = m_new = m_upd = a_new = a_upd = 0
     with session.writing():
-        if session.ledger.db.execute_sql("SELECT coalesce(max(id), 0) FROM version").fetchone()[0] != plan.ledger_mark:
-            raise StalePlanError("预览之后台账已被修改，请重新预览后再导入")
+        refuse_stale(session.ledger.db, plan)
         ids: dict[tuple[str, str], str] = {}
         for key, c in plan.committees.items():
             if c.committee_id is not None:
@@ -694,49 +674,14 @@ _WIDTHS = {"村(社区)": 14, "组织名称": 16, "类别": 12, "职务": 8, "�
            "参加人员": 40, "决定事项": 30, "结果": 24, "章程": 40}
 
 
-def _sheet(wb, title: str, headers: Iterable[str]):
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    ws = wb.create_sheet(title)
+def _sheet(wb, title: str, headers):
     headers = list(headers)
-    for i, h in enumerate(headers, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = _WIDTHS.get(h, 12)
-    ws.freeze_panes = "A2"
-    bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
-    cells = []
-    for h in headers:
-        c = WriteOnlyCell(ws, value=h)
-        c.font, c.fill, c.alignment = bold, fill, Alignment(horizontal="center", vertical="center")
-        cells.append(c)
-    ws.append(cells)
-    return ws
-
-
-def _date_cell(ws, value: dt.date | str | None):
-    from openpyxl.cell import WriteOnlyCell
-
-    if not value:
-        return None
-    cell = WriteOnlyCell(ws, value=dt.date.fromisoformat(value) if isinstance(value, str) else value)
-    cell.number_format = "yyyy-mm-dd"
-    return cell
-
-
-def _text_cell(ws, value: str):
-    from openpyxl.cell import WriteOnlyCell
-
-    cell = WriteOnlyCell(ws, value=value)
-    cell.number_format = "@"
-    return cell
+    return new_sheet(wb, title, headers, [_WIDTHS.get(h, 12) for h in headers])
 
 
 def export_committees(session, path: str | os.PathLike, *, village_id: str | None = None, reveal: bool = False,
                       include_dissolved: bool = False) -> CommitteeExportResult:
     """Committees, members and activities to .xlsx in the import layout (身份证号 masked unless ``reveal``)."""
-    from openpyxl import Workbook as XlsxWorkbook
-
     show = reveal and may_reveal(session)
     path = Path(path)
     ids = C.committee_ids(session, village_id=village_id, include_dissolved=include_dissolved)
@@ -768,65 +713,34 @@ def export_committees(session, path: str | os.PathLike, *, village_id: str | Non
                 name = f"{name}（{number[-4:]}）"
             names.setdefault(aid, []).append(name)
     by_id = {r.id: r for r in rows}
-    wb = XlsxWorkbook(write_only=True)
+    wb = new_workbook()
     ws = _sheet(wb, SHEETS["committees"], _COMMITTEE_HEADERS)
     for r in rows:
         ws.append([r.village, r.name, r.kind_label if r.kind != CUSTOM_COMMITTEE else "其他组织",
-                   _date_cell(ws, r.founded_on), _date_cell(ws, r.dissolved_on), r.members, r.chair, r.charter])
+                   date_cell(ws, r.founded_on), date_cell(ws, r.dissolved_on), r.members, r.chair, r.charter])
     ws = _sheet(wb, SHEETS["members"], [c.label for c in MEMBER_COLUMNS])
     for cid, role, name, number, joined, left in member_rows:
         c = by_id[cid]
-        ws.append([c.village, c.name, role, name, _text_cell(ws, number if show else mask_id_number(number)),
-                   _date_cell(ws, joined), _date_cell(ws, left)])
+        ws.append([c.village, c.name, role, name, text_cell(ws, number if show else mask_id_number(number)),
+                   date_cell(ws, joined), date_cell(ws, left)])
     ws = _sheet(wb, SHEETS["activities"], [c.label for c in ACTIVITY_COLUMNS])
     for r in activity_rows:
         c = by_id[r[1]]
         figures = [v if v else None for v in r[7:]]
-        ws.append([c.village, c.name, _date_cell(ws, r[2]), r[3], r[4], "、".join(names.get(r[0], ())), r[5], r[6],
+        ws.append([c.village, c.name, date_cell(ws, r[2]), r[3], r[4], "、".join(names.get(r[0], ())), r[5], r[6],
                    *figures])
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".part")
-        wb.save(tmp)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise ExportWriteError(f"无法写入“{path}”：{exc.strerror or exc}。如果该文件正在 Excel 或 WPS 中打开，"
-                               "请先关闭它") from exc
+    save_workbook(wb, path)
     return CommitteeExportResult(str(path), len(rows), len(member_rows), len(activity_rows), not show)
 
 
 def write_committee_template(path: str | os.PathLike) -> Path:
     """The blank 六会 template: 组织成员 and 活动记录 sheets with value lists, and a help sheet."""
-    from openpyxl import Workbook as XlsxWorkbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
-
-    path = Path(path)
-    wb = XlsxWorkbook()
-    bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
     kinds = ",".join(COMMITTEE_KINDS.values())
-    for n, (title, columns) in enumerate(((SHEETS["members"], MEMBER_COLUMNS),
-                                          (SHEETS["activities"], ACTIVITY_COLUMNS))):
-        ws = wb.active if n == 0 else wb.create_sheet()
-        ws.title = title
-        for i, col in enumerate(columns, start=1):
-            cell = ws.cell(row=1, column=i, value=col.label)
-            cell.font, cell.fill = bold, fill
-            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-            letter = get_column_letter(i)
-            ws.column_dimensions[letter].width = _WIDTHS.get(col.label, 12)
-            if col.key == "id_number":
-                ws.column_dimensions[letter].number_format = "@"
-        ws.freeze_panes = "A2"
-        letters = {c.key: get_column_letter(i) for i, c in enumerate(columns, start=1)}
-        lists = [("committee", kinds)]
-        lists.append(("role", ",".join(COMMITTEE_ROLES)) if n == 0 else ("kind", ",".join(C.ACTIVITY_KINDS)))
-        for key, values in lists:
-            dv = DataValidation(type="list", formula1=f'"{values}"', allow_blank=True, showErrorMessage=False)
-            dv.add(f"{letters[key]}2:{letters[key]}3000")
-            ws.add_data_validation(dv)
-    help_ws = wb.create_sheet("填写说明")
+    sheets = [TemplateSheet(title, columns, [_WIDTHS.get(c.label, 12) for c in columns],
+                            frozenset({"id_number"}), (("committee", kinds), extra), list_rows=3000, wrap_headers=True)
+              for title, columns, extra in (
+                  (SHEETS["members"], MEMBER_COLUMNS, ("role", ",".join(COMMITTEE_ROLES))),
+                  (SHEETS["activities"], ACTIVITY_COLUMNS, ("kind", ",".join(C.ACTIVITY_KINDS))))]
     notes = [
         "六会（红白理事会、互帮互助会、联防联治会、乡贤参事会、禁毒禁赌会、道德评议会）填写说明",
         "1. “组织成员”表每行一名成员；“活动记录”表每行一次会议或活动。两张表可只填一张。",
@@ -841,15 +755,7 @@ def write_committee_template(path: str | os.PathLike) -> Path:
         "9. 身份证号请保持“文本”格式，不要让 Excel 变成科学计数法（如 1.52E+17）。",
         "10. 重复导入同一文件只更新，不会重复添加成员或活动；空白单元格不会清除台账中已有的内容。",
     ]
-    for line in notes:
-        help_ws.append([line])
-    help_ws.column_dimensions["A"].width = 110
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        wb.save(path)
-    except OSError as exc:
-        raise ExportWriteError(f"无法写入“{path}”：{exc.strerror or exc}") from exc
-    return path
+    return write_template(path, sheets, notes, notes_width=110)
 
 
 def template_path() -> Path:

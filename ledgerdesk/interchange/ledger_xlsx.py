@@ -58,9 +58,21 @@ from ledgerdesk.core.lifecycle import Event
 from ledgerdesk.core.phone import phone_problem
 from ledgerdesk.core.text import clean
 from ledgerdesk.core.vocab import HOTLINE_SOURCE, RATINGS, SOURCES, URGENCIES
-from ledgerdesk.interchange.errors import ImportHasErrorsError, StalePlanError
-from ledgerdesk.interchange.sheet import CODE, DATE, PHONE, Column, RowIssue, read_sheet
-from ledgerdesk.interchange.workbook_out import header_cells, new_workbook, save_workbook, text_cell
+from ledgerdesk.interchange.common import (
+    VILLAGE_ALIASES,
+    ImportPlan,
+    VillageNames,
+    done_message,
+    file_line,
+    issue_lines,
+    ledger_mark,
+    refuse_errors,
+    refuse_stale,
+    text_key,
+    village_base,  # noqa: F401 — public name, now in common
+)
+from ledgerdesk.interchange.sheet import CODE, DATE, PHONE, PROSE, Column, RowIssue, read_sheet
+from ledgerdesk.interchange.workbook_out import new_sheet, new_workbook, save_workbook, text_cell
 from ledgerdesk.services import ledger_numbers
 from ledgerdesk.services.ledger import DEFAULT_DEADLINES
 from ledgerdesk.services.ledger_queries import rebuild_problem_state
@@ -72,14 +84,13 @@ Progress = Callable[[str, float], None]
 LEDGER_COLUMNS: tuple[Column, ...] = (
     # TEXT, not CODE: a ledger number keeps its dashes (示范镇-2026-0001); spaces are removed below.
     Column("number", "编号", ("台账编号", "问题编号", "登记编号", "编码")),
-    Column("title", "标题", ("问题标题", "问题名称", "事项名称", "问题"), required=True),
-    Column("description", "问题描述", ("问题内容", "具体问题", "详细描述", "反映内容", "问题详情", "内容")),
+    Column("title", "标题", ("问题标题", "问题名称", "事项名称", "问题"), kind=PROSE, required=True),
+    Column("description", "问题描述", ("问题内容", "具体问题", "详细描述", "反映内容", "问题详情", "内容"), kind=PROSE),
     Column("source", "来源", ("问题来源", "来源渠道", "渠道", "发现渠道")),
     Column("hotline_no", "工单编号", ("12345工单号", "12345工单编号", "工单号", "热线工单号"), kind=CODE),
     Column("category", "类别", ("问题类别", "问题类型", "类型", "分类")),
     Column("urgency", "紧急程度", ("紧急度", "缓急程度")),
-    Column("village", "村(社区)", ("村（社区）", "村", "村名", "社区", "嘎查", "村/社区", "所属村", "所在村",
-                                 "村(社区、嘎查)", "村居")),
+    Column("village", "村(社区)", VILLAGE_ALIASES),
     Column("head", "户主", ("户主姓名", "涉及户", "涉及户户主")),
     Column("reporter", "反映人", ("反映群众", "提出人", "报告人", "来电人")),
     Column("reporter_phone", "联系电话", ("联系方式", "电话", "手机号", "来电号码"), kind=PHONE),
@@ -90,10 +101,10 @@ LEDGER_COLUMNS: tuple[Column, ...] = (
     Column("deadline", "办理时限", ("时限", "办结时限", "完成时限", "期限", "办理期限")),
     Column("status", "状态", ("办理状态", "当前状态", "办理进度", "进展情况")),
     Column("resolved", "办结日期", ("办结时间", "完成日期", "完成时间"), kind=DATE),
-    Column("resolution", "办结情况", ("办理结果", "处理结果", "解决情况", "办理情况")),
+    Column("resolution", "办结情况", ("办理结果", "处理结果", "解决情况", "办理情况"), kind=PROSE),
     Column("rating", "群众评价", ("评价", "满意度", "群众满意度", "评价结果")),
     Column("revisit", "回访日期", ("回访时间",), kind=DATE),
-    Column("revisit_result", "回访情况", ("回访结果",)),
+    Column("revisit_result", "回访情况", ("回访结果",), kind=PROSE),
 )
 LEDGER_HEADERS = tuple(c.label for c in LEDGER_COLUMNS)
 
@@ -117,18 +128,11 @@ _SOURCE_ALIASES = {
 }
 _DEFAULT_SOURCE = "群众反映"
 _DAYS = re.compile(r"^(\d{1,3})\s*(个)?\s*(工作日|自然日|天|日)?$")
-_VILLAGE_SUFFIX = re.compile(r"(村民委员会|居民委员会|村委会|居委会|村|社区|嘎查)$")
 
 # Rank of each state on the main path, to tell "further along" from "behind".
 _RANK = {L.REGISTERED: 0, L.DISPATCHED: 1, L.IN_PROGRESS: 2, L.RESOLVED: 3, L.RATED: 4, L.CLOSED: 5,
          L.VOIDED: 9, L.MERGED: 9}
 _IMPORT_NOTE = "由Excel台账导入"
-
-
-def village_base(name: str) -> str:
-    """A village name without its 村/社区/嘎查 suffix: 红旗村 and 红旗 are the same village."""
-    base = _VILLAGE_SUFFIX.sub("", clean(name))
-    return base or clean(name)
 
 
 # -- the plan -------------------------------------------------------------------------------------------
@@ -151,7 +155,7 @@ class PlannedProblem:
 
 
 @dataclass
-class LedgerPlan:
+class LedgerPlan(ImportPlan):
     """What a ledger import would do; nothing has been written. Show it, then :func:`apply_ledger_import`."""
 
     path: str
@@ -166,13 +170,7 @@ class LedgerPlan:
     error_rows: frozenset[int] = frozenset()
     ignored_headers: tuple[str, ...] = ()
 
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    @property
-    def kind(self) -> str:
-        return "ledger"
+    kind = "ledger"
 
     @property
     def new_count(self) -> int:
@@ -185,20 +183,13 @@ class LedgerPlan:
     def summary_lines(self, max_errors: int = 20) -> list[str]:
         """The preview as Chinese lines (CLI and the import dialog)."""
         lines = [
-            f"文件：{Path(self.path).name}（工作表“{self.sheet}”，表头在第{self.header_row}行）",
+            file_line(self.path, self.sheet, self.header_row),
             f"数据行：{self.rows}，有效 {self.rows - len(self.error_rows)}，有错误 {len(self.error_rows)}",
             f"问题：新增 {self.new_count}，补充办理环节 {self.updated_count}，不变 {self.unchanged}",
             f"将写入办理环节（事件）{sum(len(p.events) for p in self.problems)} 条",
         ]
-        if self.ignored_headers:
-            lines.append("未导入的列：" + "、".join(self.ignored_headers))
-        if self.warnings:
-            lines.append(f"提醒 {len(self.warnings)} 条（仍会导入）：")
-            lines.extend(f"  {w}" for w in self.warnings[:max_errors])
-        if self.errors:
-            lines.append(f"错误 {len(self.errors)} 条（前 {min(max_errors, len(self.errors))} 条）：")
-            lines.extend(f"  {e}" for e in self.errors[:max_errors])
-        return lines
+        return lines + issue_lines(self.warnings, self.errors, max_errors, ignored_headers=self.ignored_headers,
+                                   list_warnings=True)
 
 
 @dataclass(frozen=True)
@@ -210,10 +201,8 @@ class LedgerImportResult:
 
     @property
     def message(self) -> str:
-        text = f"导入完成：新增问题 {self.created}，补充办理环节的问题 {self.updated}，写入办理环节 {self.events} 条"
-        if self.rows_skipped:
-            text += f"，跳过有错误的行 {self.rows_skipped}"
-        return text + "。"
+        return done_message([f"新增问题 {self.created}", f"补充办理环节的问题 {self.updated}",
+                             f"写入办理环节 {self.events} 条"], self.rows_skipped)
 
 
 class _RowError(Exception):
@@ -227,13 +216,13 @@ class _RowError(Exception):
 class _Context:
     """What planning needs from the ledger, read once."""
 
-    villages: dict[str, str]  # name and base name -> id
+    villages: VillageNames
     categories: dict[str, str]  # name, "domain/name" -> id
     domains: dict[str, str]  # domain -> first category id
     heads: dict[tuple[str, str], list[str]]  # (village_id, head name) -> household ids
     by_number: dict[str, str]
     by_hotline: dict[str, str]
-    by_key: dict[tuple[str, str, str], str]  # (title, date, village_id) -> problem id
+    by_key: dict[tuple[str, str, str], str]  # (text_key(title), date, village_id) -> problem id
     today: dt.date
     mark: int
     events: dict[str, list[Event]] = field(default_factory=dict)
@@ -241,10 +230,7 @@ class _Context:
 
 def _read_context(session) -> _Context:
     db = session.ledger.db
-    villages: dict[str, str] = {}
-    for vid, name in db.execute_sql("SELECT id, name FROM village WHERE deleted = 0 ORDER BY sort_order, name"):
-        villages.setdefault(name, vid)
-        villages.setdefault(village_base(name), vid)
+    villages = VillageNames(db.execute_sql("SELECT id, name FROM village WHERE deleted = 0 ORDER BY sort_order, name"))
     categories, domains = {}, {}
     for cid, domain, name in db.execute_sql(
             "SELECT id, domain, name FROM category WHERE deleted = 0 ORDER BY sort_order"):
@@ -265,8 +251,8 @@ def _read_context(session) -> _Context:
                 by_number[number] = pid
         if hotline_no:
             by_hotline[hotline_no] = pid
-        by_key[(title, registered_at[:10], village_id)] = pid
-    mark = db.execute_sql("SELECT coalesce(max(id), 0) FROM version").fetchone()[0]
+        by_key[(text_key(title), registered_at[:10], village_id)] = pid
+    mark = ledger_mark(db)
     return _Context(villages, categories, domains, heads, by_number, by_hotline, by_key,
                     session.ledger.clock.today(), mark)
 
@@ -320,7 +306,7 @@ _KEY_OF = {"编号": "number", "工单编号": "hotline_no"}
 def _plan_row(session, ctx: _Context, data, row, warnings: list[RowIssue]) -> PlannedProblem:
     v = row.values
     h = data.header
-    title = clean(v.get("title"))
+    title = " ".join((v.get("title") or "").split())  # one line; its punctuation kept
     if not title:
         raise _RowError(h("title", "标题"), "标题不能为空")
     registered: dt.date | None = v.get("registered")
@@ -343,9 +329,12 @@ def _plan_row(session, ctx: _Context, data, row, warnings: list[RowIssue]) -> Pl
     village_id = ""
     village_text = clean(v.get("village"))
     if village_text:
-        village_id = ctx.villages.get(village_text) or ctx.villages.get(village_base(village_text)) or ""
+        village_id = ctx.villages.find(village_text) or ""
         if not village_id:
-            raise _RowError(h("village", "村(社区)"), f"台账中没有“{village_text}”，请检查村（社区）名称是否写错")
+            similar = ctx.villages.similar(village_text)
+            raise _RowError(h("village", "村(社区)"),
+                            f"“{village_text}”可能是{'、'.join(similar)}，请写村（社区）的全称" if len(similar) > 1
+                            else f"台账中没有“{village_text}”，请检查村（社区）名称是否写错")
 
     category_id = None
     category_text = clean(v.get("category"))
@@ -377,7 +366,7 @@ def _plan_row(session, ctx: _Context, data, row, warnings: list[RowIssue]) -> Pl
     number = (v.get("number") or "").replace(" ", "").upper()
     existing = (ctx.by_number.get(number) if number else None) \
         or (ctx.by_hotline.get(hotline_no) if hotline_no else None) \
-        or ctx.by_key.get((title, registered.isoformat(), village_id))
+        or ctx.by_key.get((text_key(title), registered.isoformat(), village_id))
     if existing:
         return _plan_existing(session, ctx, data, row, existing, target, events, number)
 
@@ -385,7 +374,7 @@ def _plan_row(session, ctx: _Context, data, row, warnings: list[RowIssue]) -> Pl
         L.derive(events, strict=True)
     except LedgerDeskError as exc:
         raise _RowError(h("status", "状态"), f"按表格内容无法建立办理过程：{exc.message}") from None
-    values = dict(title=title, description=clean(v.get("description")), source=source, hotline_no=hotline_no,
+    values = dict(title=title, description=v.get("description") or "", source=source, hotline_no=hotline_no,
                   category_id=category_id, urgency=urgency, village_id=village_id or None,
                   reporter=clean(v.get("reporter")), reporter_phone=reporter_phone,
                   registered_at=events[0].at.isoformat(" "), year=registered.year)
@@ -480,12 +469,12 @@ def _row_events(session, ctx: _Context, data, row, registered: dt.date, urgency:
     if target in (L.RESOLVED, L.RATED, L.CLOSED):
         if resolved is None:
             raise _RowError(h("resolved", "办结日期"), f"状态为“{status_text or target}”，但没有填写办结日期")
-        resolution = clean(v.get("resolution")) or "（原台账未填写办结情况）"
+        resolution = v.get("resolution") or "（原台账未填写办结情况）"
         events.append(event(L.RESOLVE, _at(resolved, 17), note=resolution))
         if rating:
             events.append(event(L.RATE, _at(resolved, 17, 1), rating=rating))
         if revisit:
-            events.append(event(L.REVISIT, _at(revisit, 10), revisit_result=clean(v.get("revisit_result"))))
+            events.append(event(L.REVISIT, _at(revisit, 10), revisit_result=v.get("revisit_result") or ""))
         if target == L.CLOSED:
             last = max(e.at for e in events)
             events.append(event(L.CLOSE, last + dt.timedelta(minutes=1), note="按原台账：已销号"))
@@ -539,16 +528,12 @@ def apply_ledger_import(session, plan: LedgerPlan, *, only_valid: bool = False,
     the ledger changed after the preview.
     """
     require(session, REVIEWERS, "导入问题台账")
-    if plan.errors and not only_valid:
-        raise ImportHasErrorsError(
-            f"台账中有 {len(plan.error_rows)} 行数据有错误（如{plan.errors[0]}），没有导入任何数据。"
-            "请改正后重新导入，或选择“仅导入有效行”")
+    refuse_errors(plan, only_valid, "台账")
     created = updated = events = 0
     touched: list[str] = []
     with session.writing() as w:
         db = session.ledger.db
-        if db.execute_sql("SELECT coalesce(max(id), 0) FROM version").fetchone()[0] != plan.ledger_mark:
-            raise StalePlanError("预览之后台账已被修改，请重新预览后再导入")
+        refuse_stale(db, plan)
         township_id = session.ledger.get_meta("township_id")
         clock_ms = session.ledger.clock.now_ms()
         for n, p in enumerate(plan.problems):
@@ -633,14 +618,8 @@ def export_ledger(session, path: str | os.PathLike, *, village_id: str | None = 
             "JOIN person hp ON hp.id = h.head_person_id WHERE ph.deleted = 0 GROUP BY ph.problem_id"))
         histories = events_of(db, [r[0] for r in rows])
     wb = new_workbook()
-    ws = wb.create_sheet("问题台账")
     widths = (16, 28, 36, 10, 14, 10, 8, 12, 8, 8, 12, 11, 10, 14, 11, 8, 11, 30, 8, 11, 16)
-    from openpyxl.utils import get_column_letter
-
-    for i, width in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-    ws.freeze_panes = "A2"
-    ws.append(header_cells(ws, LEDGER_HEADERS))
+    ws = new_sheet(wb, "问题台账", LEDGER_HEADERS, widths)
     for n, (pid, ledger_no, provisional_no, title, description, source, hotline_no, category, urgency, village,
             reporter, reporter_phone, registered_at) in enumerate(rows):
         if progress and n % 2000 == 0:

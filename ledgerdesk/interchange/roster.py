@@ -35,21 +35,22 @@ real numbers.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
-import re
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable
 
 from ledgerdesk.core.errors import Cancelled
 from ledgerdesk.core.ids import link_id, uuid7_fast_factory
 from ledgerdesk.core.masking import mask_id_number, mask_phone
 from ledgerdesk.core.person_rules import check_person
 from ledgerdesk.core.vocab import LEVELS, PERSON_STATUSES
-from ledgerdesk.interchange.errors import ExportWriteError, ImportHasErrorsError, StalePlanError
+from ledgerdesk.interchange.common import (ID_NUMBER_ALIASES, VILLAGE_ALIASES, ImportPlan, VillageNames, done_message,
+    file_line, issue_lines, ledger_mark, list_preview, refuse_errors, refuse_stale, split_list)
 from ledgerdesk.interchange.sheet import BOOL, CODE, DATE, ID_NUMBER, PHONE, Column, RowIssue, read_sheet
+from ledgerdesk.interchange.workbook_out import (TemplateSheet, date_cell, new_sheet, new_workbook, save_workbook,
+    text_cell, write_template)
 from ledgerdesk.services.permissions import EDITORS, may_reveal, require
 from ledgerdesk.store import search_index
 from ledgerdesk.store.models import Grid, Household, HouseholdTag, Person, Tag, Village, VillageGroup
@@ -60,8 +61,7 @@ CancelCheck = Callable[[], bool]
 # -- the columns ---------------------------------------------------------------------------------------
 
 ROSTER_COLUMNS: tuple[Column, ...] = (
-    Column("village", "村(社区)", ("村（社区）", "村", "村名", "村名称", "社区", "嘎查", "村/社区", "村社区", "所属村",
-                                 "所属村(社区)", "所在村", "村居", "行政村", "嘎查村", "村(社区、嘎查)", "村委会")),
+    Column("village", "村(社区)", VILLAGE_ALIASES),
     Column("group", "村民小组", ("小组", "组", "组别", "村民组", "组名", "所属小组", "牧民小组", "居民小组", "村小组")),
     Column("grid", "网格", ("网格名称", "所属网格", "网格号", "网格编号")),
     Column("hh_no", "户号", ("户编号", "户籍编号", "家庭编号", "户代码", "户序号"), kind=CODE),
@@ -70,8 +70,7 @@ ROSTER_COLUMNS: tuple[Column, ...] = (
     Column("relation", "与户主关系", ("关系", "与户主的关系", "家庭关系", "户主关系", "与户主关系(称谓)")),
     Column("gender", "性别", ()),
     Column("birth_date", "出生日期", ("出生年月日", "出生年月", "生日", "出生时间"), kind=DATE),
-    Column("id_number", "身份证号", ("公民身份号码", "身份证号码", "证件号码", "身份证", "身份证件号码", "身份证件号",
-                                 "证件号", "居民身份证号码", "公民身份证号码"), kind=ID_NUMBER),
+    Column("id_number", "身份证号", ID_NUMBER_ALIASES, kind=ID_NUMBER),
     Column("phone", "联系电话", ("联系方式", "手机号", "手机号码", "电话", "电话号码", "手机", "联系手机"), kind=PHONE),
     Column("ethnicity", "民族", ()),
     Column("party", "是否党员", ("党员", "是否中共党员", "政治面貌"), kind=BOOL),
@@ -87,8 +86,6 @@ HEAD_RELATIONS = frozenset({"户主", "本人", "户主本人"})
 _STATUS_ALIASES = {"正常": "在册", "在家": "在册", "在户": "在册", "外出务工": "外出", "务工": "外出", "死亡": "去世",
                    "已故": "去世", "迁移": "迁出", "已迁出": "迁出"}
 _LEVEL_ALIASES = {"绿色": "绿", "黄色": "黄", "红色": "红", "G": "绿", "Y": "黄", "R": "红"}
-_TAG_SPLIT = re.compile(r"[、,，;；/|\s]+")
-_VILLAGE_SUFFIX = re.compile(r"(村民委员会|居民委员会|村委会|居委会|村|社区|嘎查)$")
 
 BULK_MIN_ROWS = 5000  # new households + persons from which the search index is rebuilt once
 
@@ -154,7 +151,7 @@ class PlanCounts:
 
 
 @dataclass
-class RosterPlan:
+class RosterPlan(ImportPlan):
     """What an import would do; nothing has been written. Show it, then :func:`apply_roster_import`."""
 
     path: str
@@ -175,19 +172,13 @@ class RosterPlan:
     ledger_mark: int  # the ledger's last version when planned (apply refuses a changed ledger)
     error_rows: frozenset[int] = frozenset()
 
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    @property
-    def kind(self) -> str:
-        return "roster"
+    kind = "roster"
 
     def summary_lines(self, max_errors: int = 20) -> list[str]:
         """The preview as Chinese lines (CLI and logs)."""
         c = self.counts
         lines = [
-            f"文件：{Path(self.path).name}（工作表“{self.sheet}”，表头在第{self.header_row}行）",
+            file_line(self.path, self.sheet, self.header_row),
             f"数据行：{c.rows}，有效 {c.valid_rows}，有错误 {c.error_rows}",
             f"户：新增 {c.households_new}，更新 {c.households_updated}，不变 {c.households_unchanged}",
             f"人员：新增 {c.persons_new}，更新 {c.persons_updated}，不变 {c.persons_unchanged}",
@@ -195,19 +186,12 @@ class RosterPlan:
         if self.new_villages:
             lines.append("将新建村（社区）：" + "、".join(self.new_villages))
         if self.new_groups:
-            lines.append(f"将新建村民小组 {len(self.new_groups)} 个：" + _list_preview(f"{v}{g}" for v, g in self.new_groups))
+            lines.append(f"将新建村民小组 {len(self.new_groups)} 个：" + list_preview(f"{v}{g}" for v, g in self.new_groups))
         if self.new_grids:
-            lines.append(f"将新建网格 {len(self.new_grids)} 个：" + _list_preview(f"{v}{g}" for v, g in self.new_grids))
+            lines.append(f"将新建网格 {len(self.new_grids)} 个：" + list_preview(f"{v}{g}" for v, g in self.new_grids))
         if self.new_tags:
             lines.append("将新建标签：" + "、".join(self.new_tags))
-        if self.ignored_headers:
-            lines.append("未导入的列：" + "、".join(self.ignored_headers))
-        if self.warnings:
-            lines.append(f"提醒 {len(self.warnings)} 条（仍会导入）")
-        if self.errors:
-            lines.append(f"错误 {len(self.errors)} 条（前 {min(max_errors, len(self.errors))} 条）：")
-            lines.extend(f"  {e}" for e in self.errors[:max_errors])
-        return lines
+        return lines + issue_lines(self.warnings, self.errors, max_errors, ignored_headers=self.ignored_headers)
 
 
 @dataclass(frozen=True)
@@ -231,15 +215,7 @@ class ImportResult:
                  f"新增人员 {self.persons_created}", f"更新人员 {self.persons_updated}"]
         if self.villages_created:
             parts.append("新建村（社区）" + "、".join(self.villages_created))
-        if self.rows_skipped:
-            parts.append(f"跳过有错误的行 {self.rows_skipped}")
-        return "导入完成：" + "，".join(parts) + "。"
-
-
-def _list_preview(items: Iterable[str], limit: int = 10) -> str:
-    items = list(items)
-    text = "、".join(items[:limit])
-    return text + (f" 等" if len(items) > limit else "")
+        return done_message(parts, self.rows_skipped)
 
 
 # -- reading the ledger (batched) -------------------------------------------------------------------------
@@ -252,16 +228,13 @@ class _LedgerIndex:
         db = session.ledger.db
         q = db.execute_sql
         self.villages = {r[0]: (r[1], r[2]) for r in q("SELECT id, name, kind FROM village WHERE deleted = 0")}
-        self.village_by_name = {name: vid for vid, (name, _) in self.villages.items()}
-        self.village_by_base: dict[str, list[str]] = {}
-        for vid, (name, _) in self.villages.items():
-            self.village_by_base.setdefault(_village_base(name), []).append(vid)
+        self.village_for = VillageNames((vid, name) for vid, (name, _) in self.villages.items()).find
         self.groups = {(r[1], r[2]): r[0] for r in q(
             "SELECT id, village_id, name FROM village_group WHERE deleted = 0")}
         self.grids = {(r[1], r[2]): r[0] for r in q("SELECT id, village_id, name FROM grid WHERE deleted = 0")}
         # the oldest tag of a name wins, as in registry.set_household_tags
         self.tags = {r[1]: r[0] for r in q("SELECT id, name FROM tag WHERE deleted = 0 ORDER BY id DESC")}
-        self.mark = q("SELECT coalesce(max(id), 0) FROM version").fetchone()[0]
+        self.mark = ledger_mark(db)
         self.households: dict[str, tuple] = {}
         self.by_hh_no: dict[tuple[str, str], str] = {}
         self.persons_of: dict[str, list[tuple]] = {}
@@ -298,17 +271,6 @@ class _LedgerIndex:
                        f"LEFT JOIN village v ON v.id = h.village_id "
                        f"WHERE p.deleted = 0 AND p.id_number IN ({', '.join('?' * len(chunk))})", chunk):
                 self.id_owner.setdefault(r[0], r[1:])
-
-    def village_for(self, name: str) -> str | None:
-        if name in self.village_by_name:
-            return self.village_by_name[name]
-        hits = self.village_by_base.get(_village_base(name), [])
-        return hits[0] if len(hits) == 1 else None
-
-
-def _village_base(name: str) -> str:
-    base = _VILLAGE_SUFFIX.sub("", name)
-    return base or name
 
 
 def _village_kind(name: str) -> str:
@@ -437,7 +399,7 @@ def plan_roster_import(session, path: str | os.PathLike, *, village_id: str | No
             level = _LEVEL_ALIASES.get(level, level)
             if level and level not in LEVELS:
                 err(r, "level", f"三色等级只能是绿、黄、红，不能是“{v.get('level')}”")
-            tags = tuple(dict.fromkeys(t for t in _TAG_SPLIT.split(v["tags"]) if t)) if "tags" in v else ()
+            tags = split_list(v.get("tags", ""))
             for t in tags:
                 if len(t) > 20:
                     err(r, "tags", f"标签“{t}”过长（最多20个字）")
@@ -488,16 +450,9 @@ def plan_roster_import(session, path: str | os.PathLike, *, village_id: str | No
                 seen_person[pk] = row.number
 
         # 2. the ledger, in a few queries
-        names = {row.village for row in rows}
-        village_ids = set()  # the ledger villages the file names: only their households are loaded
-        by_name = {n: i for i, n in village_rows}
-        for name in names:
-            vid = by_name.get(name)
-            if vid is None:
-                hits = [i for i, n in village_rows if _village_base(n) == _village_base(name)]
-                vid = hits[0] if len(hits) == 1 else None
-            if vid:
-                village_ids.add(vid)
+        # the ledger villages the file names: only their households are loaded
+        find = VillageNames(village_rows).find
+        village_ids = {vid for vid in map(find, {row.village for row in rows}) if vid}
         index = _LedgerIndex(session, village_ids,
                              {row.values["id_number"] for row in rows if row.number not in bad_rows})
 
@@ -728,18 +683,13 @@ def apply_roster_import(session, plan: RosterPlan, *, only_valid: bool = False, 
     ledger changed since the plan was made.
     """
     require(session, EDITORS, "导入花名册")
-    if plan.errors and not only_valid:
-        first = plan.errors[0]
-        raise ImportHasErrorsError(
-            f"花名册中有 {len(plan.error_rows)} 行数据有错误（如{first}），没有导入任何数据。"
-            "请改正后重新导入，或选择“仅导入有效行”")
+    refuse_errors(plan, only_valid, "花名册")
     clock = session.ledger.clock
     new_id = uuid7_fast_factory(clock.now_ms(), os.urandom(16)).__next__
     households = plan.households
     with session.writing() as w:
         db = session.ledger.db
-        if db.execute_sql("SELECT coalesce(max(id), 0) FROM version").fetchone()[0] != plan.ledger_mark:
-            raise StalePlanError("预览之后台账已被修改，请重新预览后再导入")
+        refuse_stale(db, plan)
         if progress:
             progress("正在写入村、小组、网格…", 0.1)
         township_id = session.ledger.get_meta("township_id") or db.execute_sql(
@@ -924,36 +874,6 @@ def _column_widths() -> list[int]:
     return [widths[c.key] for c in ROSTER_COLUMNS]
 
 
-def _new_workbook():
-    from openpyxl import Workbook
-
-    return Workbook(write_only=True)
-
-
-def _save(wb, path: Path) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".part")
-        wb.save(tmp)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise ExportWriteError(f"无法写入“{path}”：{exc.strerror or exc}。如果该文件正在 Excel 或 WPS 中打开，"
-                               "请先关闭它") from exc
-
-
-def _header_cells(ws, headers: Sequence[str]):
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font, PatternFill
-
-    bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
-    out = []
-    for h in headers:
-        c = WriteOnlyCell(ws, value=h)
-        c.font, c.fill, c.alignment = bold, fill, Alignment(horizontal="center", vertical="center")
-        out.append(c)
-    return out
-
-
 def export_roster(session, path: str | os.PathLike, *, village_id: str | None = None, reveal: bool = False,
                   progress: Progress | None = None) -> ExportResult:
     """Write the roster (one row per person of the 在册 households) in the import layout.
@@ -961,9 +881,6 @@ def export_roster(session, path: str | os.PathLike, *, village_id: str | None = 
     身份证号 and phone are masked unless ``reveal`` and the role may see them
     (a masked file re-imports without overwriting real numbers).
     """
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.utils import get_column_letter
-
     show = reveal and may_reveal(session)
     path = Path(path)
     where, params = ("AND h.village_id = ?", [village_id]) if village_id else ("", [])
@@ -975,12 +892,8 @@ def export_roster(session, path: str | os.PathLike, *, village_id: str | None = 
                 "SELECT ht.household_id, t.name FROM household_tag ht JOIN tag t ON t.id = ht.tag_id "
                 "WHERE ht.deleted = 0 AND t.deleted = 0 ORDER BY t.name"):
             tags.setdefault(hid, []).append(name)
-    wb = _new_workbook()
-    ws = wb.create_sheet("花名册")
-    for i, width in enumerate(_column_widths(), start=1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-    ws.freeze_panes = "A2"
-    ws.append(_header_cells(ws, TEMPLATE_HEADERS))
+    wb = new_workbook()
+    ws = new_sheet(wb, "花名册", TEMPLATE_HEADERS, _column_widths())
     households = set()
     for n, r in enumerate(rows):
         if progress and n % 5000 == 0:
@@ -988,20 +901,11 @@ def export_roster(session, path: str | os.PathLike, *, village_id: str | None = 
         (village, group, grid, hh_no, head, name, relation, gender, birth, number, phone, ethnicity, party,
          address, status, hid, level, _) = r
         households.add(hid)
-        id_cell = WriteOnlyCell(ws, value=number if show else mask_id_number(number))
-        id_cell.number_format = "@"
-        phone_cell = WriteOnlyCell(ws, value=phone if show else mask_phone(phone))
-        phone_cell.number_format = "@"
-        hh_cell = WriteOnlyCell(ws, value=hh_no)
-        hh_cell.number_format = "@"
-        if birth:
-            birth_cell = WriteOnlyCell(ws, value=dt.date.fromisoformat(birth))
-            birth_cell.number_format = "yyyy-mm-dd"
-        else:
-            birth_cell = None
-        ws.append([village, group, grid, hh_cell, head, name, relation, gender, birth_cell, id_cell, phone_cell,
+        ws.append([village, group, grid, text_cell(ws, hh_no), head, name, relation, gender, date_cell(ws, birth),
+                   text_cell(ws, number if show else mask_id_number(number)),
+                   text_cell(ws, phone if show else mask_phone(phone)),
                    ethnicity, "是" if party else "否", address, status, "、".join(tags.get(hid, ())), level])
-    _save(wb, path)
+    save_workbook(wb, path)
     if progress:
         progress("导出完成", 1.0)
     return ExportResult(str(path), len(rows), len(households), not show)
@@ -1013,8 +917,6 @@ UNCOVERED_KINDS = {"center": "党员中心户", "link_head": "联户长"}
 def export_uncovered(session, path: str | os.PathLike, kind: str, village_id: str | None = None, *,
                      reveal: bool = False) -> ExportResult:
     """The 在册 households not covered by a 中心户 (``kind`` "center") or not linked to a 联户长 ("link_head")."""
-    from openpyxl.utils import get_column_letter
-
     from ledgerdesk.core.errors import ValidationError
     from ledgerdesk.services.coverage import uncovered_household_ids
     from ledgerdesk.services.registry_queries import household_rows
@@ -1025,71 +927,38 @@ def export_uncovered(session, path: str | os.PathLike, kind: str, village_id: st
     ids = uncovered_household_ids(session, kind, village_id)
     rows = household_rows(session, ids, reveal=show)
     path = Path(path)
-    wb = _new_workbook()
+    wb = new_workbook()
     label = UNCOVERED_KINDS[kind]
-    ws = wb.create_sheet(f"未覆盖{label}的户" if kind == "center" else "未联系联户长的户")
     headers = ("村(社区)", "村民小组", "网格", "户号", "户主姓名", "现住址", "联系电话", "人数", "标签", "三色等级")
-    for i, width in enumerate((14, 10, 10, 14, 10, 30, 14, 6, 18, 9), start=1):
-        ws.column_dimensions[get_column_letter(i)].width = width
     title = ("未被党员中心户覆盖的户" if kind == "center" else "未联系联户长的户") + \
         f"（共 {len(rows)} 户，导出日期 {session.ledger.clock.today().isoformat()}）"
-    ws.append([title])
-    ws.append(_header_cells(ws, headers))
+    ws = new_sheet(wb, f"未覆盖{label}的户" if kind == "center" else "未联系联户长的户", headers,
+                   (14, 10, 10, 14, 10, 30, 14, 6, 18, 9), title_row=title)
     for r in rows:
         ws.append([r.village, r.group, r.grid, r.hh_no, r.head_name, r.address, r.phone, r.members,
                    "、".join(r.tags), r.level])
-    _save(wb, path)
+    save_workbook(wb, path)
     return ExportResult(str(path), len(rows), len(rows), not show)
 
 
 def write_roster_template(path: str | os.PathLike) -> Path:
     """The blank roster template: the import headers, text-formatted number columns, value lists, a help sheet."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
+    lists = (("gender", "男,女"), ("party", "是,否"), ("status", ",".join(PERSON_STATUSES)), ("level", ",".join(LEVELS)))
+    sheet = TemplateSheet("花名册", ROSTER_COLUMNS, _column_widths(), frozenset(_TEXT_COLUMNS), lists)
+    return write_template(path, [sheet], _TEMPLATE_NOTES)
 
-    path = Path(path)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "花名册"
-    bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
-    for i, (col, width) in enumerate(zip(ROSTER_COLUMNS, _column_widths()), start=1):
-        cell = ws.cell(row=1, column=i, value=col.label)
-        cell.font, cell.fill = bold, fill
-        cell.alignment = Alignment(horizontal="center", vertical="center")
-        letter = get_column_letter(i)
-        ws.column_dimensions[letter].width = width
-        if col.key in _TEXT_COLUMNS:
-            ws.column_dimensions[letter].number_format = "@"
-    ws.freeze_panes = "A2"
-    letters = {c.key: get_column_letter(i) for i, c in enumerate(ROSTER_COLUMNS, start=1)}
-    for key, values in (("gender", "男,女"), ("party", "是,否"), ("status", ",".join(PERSON_STATUSES)),
-                        ("level", ",".join(LEVELS))):
-        dv = DataValidation(type="list", formula1=f'"{values}"', allow_blank=True)
-        dv.add(f"{letters[key]}2:{letters[key]}5000")
-        ws.add_data_validation(dv)
-    help_ws = wb.create_sheet("填写说明")
-    notes = [
-        "花名册填写说明",
-        "1. 每行填写一个人；同一户的人员填写相同的“户号”，或填写相同的“户主姓名”。",
-        "2. “与户主关系”填“户主”的那一行为户主；没有户号时，户主行之后的家庭成员行归入该户。",
-        "3. 身份证号、联系电话、户号请保持“文本”格式，不要让 Excel 变成科学计数法（如 1.52E+17）。",
-        "4. 出生日期可写作 1980-05-01、1980/5/1、1980.5.1、1980年5月1日 或 19800501；留空时按身份证号推算。",
-        "5. 是否党员填“是”或“否”；人员状态填 在册、外出、迁出、去世；三色等级填 绿、黄、红。",
-        "6. 标签可填多个，用顿号分隔，例如：低保、留守老人。",
-        "7. 表格中没有的村（社区）、村民小组、网格会在导入时自动新建（导入前会列出）。",
-        "8. 重复导入同一文件只更新，不会重复建户、建人；空白单元格不会清除台账中已有的内容。",
-    ]
-    for line in notes:
-        help_ws.append([line])
-    help_ws.column_dimensions["A"].width = 100
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        wb.save(path)
-    except OSError as exc:
-        raise ExportWriteError(f"无法写入“{path}”：{exc.strerror or exc}") from exc
-    return path
+
+_TEMPLATE_NOTES = (
+    "花名册填写说明",
+    "1. 每行填写一个人；同一户的人员填写相同的“户号”，或填写相同的“户主姓名”。",
+    "2. “与户主关系”填“户主”的那一行为户主；没有户号时，户主行之后的家庭成员行归入该户。",
+    "3. 身份证号、联系电话、户号请保持“文本”格式，不要让 Excel 变成科学计数法（如 1.52E+17）。",
+    "4. 出生日期可写作 1980-05-01、1980/5/1、1980.5.1、1980年5月1日 或 19800501；留空时按身份证号推算。",
+    "5. 是否党员填“是”或“否”；人员状态填 在册、外出、迁出、去世；三色等级填 绿、黄、红。",
+    "6. 标签可填多个，用顿号分隔，例如：低保、留守老人。",
+    "7. 表格中没有的村（社区）、村民小组、网格会在导入时自动新建（导入前会列出）。",
+    "8. 重复导入同一文件只更新，不会重复建户、建人；空白单元格不会清除台账中已有的内容。",
+)
 
 
 def template_path() -> Path:

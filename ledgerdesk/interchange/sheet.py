@@ -10,7 +10,8 @@ What real files look like, and what this module does about it:
   text is compared after removing spaces, line breaks, asterisks (必填 marks),
   full-width forms and, failing that, a bracketed note ("联系电话（手机）").
 * **Cells typed every which way**: text is cleaned (:func:`ledgerdesk.core.text.clean`:
-  half-width digits, folded spaces); dates come as Excel date cells, bare Excel
+  half-width digits, folded spaces; PROSE columns keep their Chinese punctuation and
+  line breaks, :func:`ledgerdesk.core.text.clean_prose`); dates come as Excel date cells, bare Excel
   serial numbers, or text such as 2025.3.5, 2025/3/5, 2025-03-05, 2025年3月5日,
   20250305 (:func:`parse_date_cell`).
 * **身份证号 that Excel turned into numbers** (1.52301198005010E+17: the last
@@ -49,7 +50,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from ledgerdesk.core.errors import Cancelled
-from ledgerdesk.core.text import clean, clean_code
+from ledgerdesk.core.text import clean, clean_code, clean_prose
 from ledgerdesk.interchange.errors import (
     CorruptWorkbookError,
     HeaderNotFoundError,
@@ -61,13 +62,14 @@ from ledgerdesk.interchange.errors import (
 
 # -- column kinds ------------------------------------------------------------------------------------
 
-TEXT = "text"  # free text, cleaned
+TEXT = "text"  # a short value (村名, 性别, 状态): cleaned, full-width punctuation half-width
+PROSE = "prose"  # notes, descriptions, decisions: clean_prose (Chinese punctuation and line breaks kept)
 CODE = "code"  # a hand-typed identifier (户号): no spaces, upper case; numbers become their digits
 ID_NUMBER = "id_number"  # 身份证号: like CODE, but a numeric cell is an issue (digits lost)
 PHONE = "phone"  # like CODE; numeric cells are fine (11 digits survive a float)
 DATE = "date"  # a datetime.date
 BOOL = "bool"  # 是/否 → True/False
-KINDS = (TEXT, CODE, ID_NUMBER, PHONE, DATE, BOOL)
+KINDS = (TEXT, PROSE, CODE, ID_NUMBER, PHONE, DATE, BOOL)
 
 #: Limits against zip bombs and absurd sheets (a township roster is a few MB).
 MAX_MEMBER_BYTES = 400 * 1024 * 1024  # one unpacked part (the sheet XML of 200k rows is ≈ 150 MB)
@@ -691,7 +693,10 @@ def normalise_cell(value: object, kind: str, *, epoch: dt.date = _EXCEL_EPOCH) -
         s = number_text(value)
     else:
         s = str(value)
-    s = clean_code(s) if kind in (CODE, PHONE) else clean(s)
+    if kind in (CODE, PHONE):
+        s = clean_code(s)
+    else:
+        s = clean_prose(s) if kind == PROSE else clean(s)
     return s or None
 
 

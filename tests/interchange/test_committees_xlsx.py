@@ -235,6 +235,32 @@ def test_export_round_trip_into_an_empty_copy(town, tmp_path):
     assert len(C.activity_ids(s)) == 2
 
 
+
+def test_decisions_and_outcomes_keep_chinese_punctuation_and_reimport_unchanged(town, tmp_path):
+    s = town
+    sheet = ("活动记录", [
+        ["村(社区)", "组织名称", "日期", "类型", "主题", "参加人员", "决定事项", "结果"],
+        ["红旗村", "红白理事会", "2026-10-08", "会议", "婚事简办（试点）", "王建国", "一、彩礼不超过３万元；\n二、宴席不超过１０桌。",
+         "已张榜公示，群众认可！"],
+    ])
+    path = workbook(tmp_path / "六会.xlsx", [sheet])
+    X.apply_committee_import(s, X.plan_committee_import(s, path))
+    (aid,) = C.activity_ids(s)
+    stored = s.ledger.db.execute_sql("SELECT decisions, outcome FROM committee_activity WHERE id = ?",
+                                     (aid,)).fetchone()
+    assert stored == ("一、彩礼不超过3万元；\n二、宴席不超过10桌。", "已张榜公示，群众认可！")
+    before = versions(s)
+    for source in (path, X.export_committees(s, tmp_path / "out.xlsx").path):
+        again = X.plan_committee_import(s, source)
+        assert again.ok, again.errors
+        c = again.counts
+        assert (c.activities_new, c.activities_updated, c.activities_unchanged) == (0, 0, 1)
+    # text an earlier import stored with half-width punctuation is the same text
+    with s.writing() as w:
+        w.update(C.CommitteeActivity, aid, {"outcome": "已张榜公示,群众认可!"})
+    assert X.plan_committee_import(s, path).counts.activities_updated == 0
+    assert versions(s) == before + 1
+
 def test_reveal_needs_the_role(town, tmp_path):
     s = town
     X.apply_committee_import(s, X.plan_committee_import(s, workbook(tmp_path / "in.xlsx", [MEMBERS])))

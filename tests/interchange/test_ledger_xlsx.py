@@ -237,3 +237,34 @@ def test_any_row_either_imports_to_a_legal_history_or_is_one_row_error(memory_se
         expected = L.DISPATCHED if row[9] else L.REGISTERED
     assert state.state == expected
     assert state.registered_at.date() == row[8]
+
+
+def test_free_text_keeps_its_chinese_punctuation_and_reimports_unchanged(memory_session, tmp_path):
+    from ledgerdesk.core.text import clean
+    from ledgerdesk.store.models import Problem
+
+    s = memory_session
+    _villages(s, "红旗村", "白音嘎查")
+    row = [1, None, "村道塌陷（三组），急！", "雨后塌陷：约５米；\n影响通行。", "网格员", "道路交通", "红旗村", None,
+           "2026.3.5", "王强", "镇交通办", "15个工作日", "办结", "2026-03-20", "已修复，群众满意。", None, None]
+    path = _workbook(tmp_path / "台账.xlsx", [row])
+    apply_ledger_import(s, plan_ledger_import(s, path))
+    db = s.ledger.db
+    pid, title, description = db.execute_sql("SELECT id, title, description FROM problem").fetchone()
+    assert (title, description) == ("村道塌陷（三组），急！", "雨后塌陷：约5米；\n影响通行。")
+    notes = [e.note for e in load_events(db, pid) if e.kind == L.RESOLVE]
+    assert notes == ["已修复，群众满意。"]
+    again = plan_ledger_import(s, path)
+    assert again.ok and again.problems == [] and again.unchanged == 1
+    # a problem an earlier import stored with half-width punctuation still matches its row
+    with s.writing() as w:
+        w.update(Problem, pid, {"title": clean(title)})
+    again = plan_ledger_import(s, path)
+    assert again.ok and again.problems == [] and again.unchanged == 1
+
+
+def test_an_ambiguous_short_village_name_is_a_row_error(memory_session, tmp_path):
+    _villages(memory_session, "红旗村", "红旗社区")
+    row = [1, None, "路灯不亮", "", "网格员", "", "红旗", None, "2026.3.5"]
+    plan = plan_ledger_import(memory_session, _workbook(tmp_path / "t.xlsx", [row]))
+    assert [e.reason for e in plan.errors] == ["“红旗”可能是红旗村、红旗社区，请写村（社区）的全称"]

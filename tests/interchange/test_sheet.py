@@ -69,6 +69,13 @@ def test_full_width_digits_and_stray_spaces_are_normalised(tmp_path):
                           "hh_no": "0012"}
 
 
+def test_prose_columns_keep_chinese_punctuation_and_line_breaks(tmp_path):
+    columns = (Column("name", "姓名", required=True), Column("note", "备注", kind=S.PROSE))
+    note = "  户主外出务工（常年），家中老人：８０岁；\n\n\n需要帮扶！ "
+    row = read_sheet(save(tmp_path, [["姓名", "备注"], ["张三（大）", note]]), columns).rows[0]
+    assert row.values == {"name": "张三(大)", "note": "户主外出务工（常年），家中老人：80岁；\n\n需要帮扶！"}
+
+
 @pytest.mark.parametrize("cell, expected", [
     (dt.datetime(2025, 3, 5, 0, 0), dt.date(2025, 3, 5)),
     (45721, dt.date(2025, 3, 5)),  # an Excel serial number in a cell that lost its date format
