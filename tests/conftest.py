@@ -103,7 +103,11 @@ def demo_path(demo_template, tmp_path):
     """A private copy of the township demo ledger file."""
     target = tmp_path / "demo.sqlite3"
     shutil.copyfile(demo_template, target)
-    return target
+    yield target
+    # ~100 MB a test: leaving the copies to pytest's basetemp rotation filled the disk
+    # when several runs overlapped.
+    for leftover in tmp_path.glob("demo.sqlite3*"):
+        leftover.unlink(missing_ok=True)
 
 
 @pytest.fixture

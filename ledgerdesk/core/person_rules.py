@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from ledgerdesk.core.dates import parse_date  # noqa: F401 (re-exported: person_rules.parse_date)
 from ledgerdesk.core.idcard import INVALID, VALID, IdVerdict, check_id_number
 from ledgerdesk.core.phone import normalise_phone, phone_problem
 from ledgerdesk.core.text import clean, clean_code
@@ -47,17 +48,6 @@ class PersonCheck:
     @property
     def ok(self) -> bool:
         return not self.errors
-
-
-def parse_date(value: object) -> dt.date | None:
-    """A date from a date, a datetime or ISO text; None when empty. Raises ValueError otherwise."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(clean(value))
 
 
 def _is_cjk(ch: str) -> bool:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from ledgerdesk.core.dates import stored_date
 from ledgerdesk.core.vocab import COMMITTEE_KINDS, CUSTOM_COMMITTEE
 from ledgerdesk.services.committees import kind_label
 from ledgerdesk.services.registry_common import setting_int
@@ -134,10 +135,6 @@ def quarter_start(day: dt.date) -> dt.date:
     return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
 
 
-def _d(value) -> dt.date | None:
-    return dt.date.fromisoformat(value) if value else None
-
-
 def _statuses(session, as_of: dt.date, village_id: str | None, since: dt.date):
     """(villages [(id, name)], {village_id: [CommitteeStatus]}, min_members, inactive_months) as of ``as_of``."""
     db = session.ledger.db
@@ -172,7 +169,7 @@ def _statuses(session, as_of: dt.date, village_id: str | None, since: dt.date):
         count = members.get(cid, 0)
         reference = last or founded
         by_village.setdefault(vid, []).append(CommitteeStatus(
-            cid, kind, name or kind_label(kind), _d(founded), count, count < min_members, _d(last), quarter or 0,
+            cid, kind, name or kind_label(kind), stored_date(founded), count, count < min_members, stored_date(last), quarter or 0,
             reference is None or reference < cutoff))
     return villages, by_village, min_members, months
 

@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
 
+from ledgerdesk.core.dates import date_arg
+from ledgerdesk.core.dates import stored_date
 from ledgerdesk.core.errors import NotFoundError, ValidationError
 from ledgerdesk.core.ids import link_id
 from ledgerdesk.core.text import clean
@@ -37,7 +39,6 @@ from ledgerdesk.core.vocab import ACTIVITY_KINDS, COMMITTEE_KINDS, COMMITTEE_ROL
 from ledgerdesk.services.permissions import EDITORS, require
 from ledgerdesk.services.registry_common import (
     LIVING,
-    date_value,
     fetch,
     insert_row,
     note_text,
@@ -45,6 +46,7 @@ from ledgerdesk.services.registry_common import (
     scalar,
     today,
 )
+from ledgerdesk.services.sql import Where, chunks, marks, rows_by_id
 from ledgerdesk.store.models import ActivityAttendee, Committee, CommitteeActivity, CommitteeMember
 
 # committee_activity.kind (the schema comment names them); stored values, add never rename.
@@ -69,9 +71,6 @@ FIGURE_LABELS = {
     "patrols": "巡逻（次）",
 }
 MAX_FIGURE = 100_000_000
-
-_CHUNK = 500
-
 
 def kind_label(kind: str, name: str = "") -> str:
     """The Chinese name of a committee kind (a custom committee: its own name)."""
@@ -165,10 +164,6 @@ class CommitteeDetail:
 
 
 # -- small helpers -------------------------------------------------------------------------------
-
-def _d(value) -> dt.date | None:
-    return dt.date.fromisoformat(value) if value else None
-
 
 def _ids(values: Iterable[str] | None) -> list[str]:
     return list(dict.fromkeys(str(v) for v in (values or ()) if v))
@@ -290,9 +285,7 @@ def _activity_kind(value) -> str:
 
 
 def _held_on(session, value, c: dict) -> dt.date:
-    day = date_value(value, "held_on", "活动日期", not_after=today(session))
-    if day is None:
-        raise ValidationError("请填写活动日期", field="held_on")
+    day = date_arg(value, "held_on", "活动日期", required=True, not_after=today(session))
     if c["founded_on"] and day.isoformat() < c["founded_on"]:
         raise ValidationError(f"活动日期不能早于“{c['name']}”的成立日期 {c['founded_on']}", field="held_on")
     if c["dissolved_on"] and day.isoformat() > c["dissolved_on"]:
@@ -301,11 +294,9 @@ def _held_on(session, value, c: dict) -> dt.date:
 
 
 def _check_attendees(session, person_ids: list[str]) -> None:
-    db = session.ledger.db
-    for i in range(0, len(person_ids), _CHUNK):
-        part = person_ids[i:i + _CHUNK]
-        found = {r[0] for r in db.execute_sql(
-            f"SELECT id FROM person WHERE deleted = 0 AND id IN ({', '.join('?' * len(part))})", part)}
+    for part in chunks(person_ids):
+        found = {r[0] for r in rows(session, f"SELECT id FROM person WHERE deleted = 0 AND id IN ({marks(len(part))})",
+                                    part)}
         if len(found) != len(part):
             raise ValidationError("所选参加人员中有人不存在或已删除，请重新选择", field="attendee_ids")
 
@@ -350,7 +341,7 @@ def form(session, *, village_id, kind, name=None, founded_on=None, charter="") -
         final = given
     else:
         final = given or COMMITTEE_KINDS[code]
-    founded = date_value(founded_on, "founded_on", "成立日期", default=today(session), not_after=today(session))
+    founded = date_arg(founded_on, "founded_on", "成立日期", default=today(session), not_after=today(session))
     charter_text = _long_text(charter, "charter", "章程")
     with session.writing() as w:
         if not village_id or scalar(session, "SELECT 1 FROM village WHERE id = ? AND deleted = 0",
@@ -390,7 +381,7 @@ def update_committee(session, committee_id, *, name=None, founded_on=None, chart
                 raise ValidationError(f"本村已有名为“{new}”的组织", field="name")
             values["name"] = new
         if founded_on is not None:
-            day = date_value(founded_on, "founded_on", "成立日期", not_after=today(session))
+            day = date_arg(founded_on, "founded_on", "成立日期", not_after=today(session))
             first = scalar(session, "SELECT min(held_on) FROM committee_activity WHERE committee_id = ? "
                                     "AND deleted = 0", (c["id"],))
             if day is not None and first and day.isoformat() > first:
@@ -406,7 +397,7 @@ def dissolve(session, committee_id, on=None) -> None:
     require(session, EDITORS, "解散组织")
     with session.writing() as w:
         c = _current_committee(session, committee_id)
-        day = date_value(on, "dissolved_on", "解散日期", default=today(session), not_after=today(session))
+        day = date_arg(on, "dissolved_on", "解散日期", default=today(session), not_after=today(session))
         if c["founded_on"] and day.isoformat() < c["founded_on"]:
             raise ValidationError(f"解散日期不能早于成立日期 {c['founded_on']}", field="dissolved_on")
         last = scalar(session, "SELECT max(held_on) FROM committee_activity WHERE committee_id = ? AND deleted = 0",
@@ -426,7 +417,7 @@ def add_member(session, committee_id, *, person_id, role=MEMBER, joined_on=None)
     with session.writing() as w:
         c = _current_committee(session, committee_id)
         p = _living_person(session, person_id)
-        day = date_value(joined_on, "joined_on", "加入日期", default=today(session), not_after=today(session))
+        day = date_arg(joined_on, "joined_on", "加入日期", default=today(session), not_after=today(session))
         if c["founded_on"] and day.isoformat() < c["founded_on"]:
             raise ValidationError(f"加入日期不能早于组织成立日期 {c['founded_on']}", field="joined_on")
         if scalar(session, "SELECT 1 FROM committee_member WHERE committee_id = ? AND person_id = ? AND deleted = 0 "
@@ -455,7 +446,7 @@ def end_membership(session, member_id, left_on=None) -> None:
         m = _member(session, member_id)
         if m["left_on"]:
             raise ValidationError(f"{m['name']}已于 {m['left_on']} 离任", field="left_on")
-        day = date_value(left_on, "left_on", "离任日期", default=today(session), not_after=today(session))
+        day = date_arg(left_on, "left_on", "离任日期", default=today(session), not_after=today(session))
         if m["joined_on"] and day.isoformat() < m["joined_on"]:
             raise ValidationError(f"离任日期不能早于加入日期 {m['joined_on']}", field="left_on")
         w.update(CommitteeMember, m["id"], {"left_on": day})
@@ -579,34 +570,27 @@ SELECT c.id, c.village_id, coalesce(v.name, ''), c.kind, c.name, c.founded_on, c
 def committee_ids(session, *, village_id: str | None = None, kind: str | None = None,
                   include_dissolved: bool = False) -> list[str]:
     """Ids of the live committees, by village order then the six in order, custom ones last."""
-    where, params = ["c.deleted = 0"], []
-    if village_id is not None:
-        where.append("c.village_id = ?")
-        params.append(village_id)
+    where = Where("c.deleted = 0").equal("c.village_id", village_id)
     if kind is not None:
-        where.append("c.kind = ?")
-        params.append(_kind_code(kind))
+        where.add("c.kind = ?", _kind_code(kind))
     if not include_dissolved:
-        where.append("c.dissolved_on IS NULL")
+        where.add("c.dissolved_on IS NULL")
     order = " ".join(f"WHEN '{code}' THEN {i}" for i, code in enumerate(COMMITTEE_KINDS))
     with session.reading():
         return [r[0] for r in session.ledger.db.execute_sql(
-            f"SELECT c.id FROM committee c LEFT JOIN village v ON v.id = c.village_id WHERE {' AND '.join(where)} "
+            f"SELECT c.id FROM committee c LEFT JOIN village v ON v.id = c.village_id WHERE {where} "
             f"ORDER BY v.sort_order, v.name, CASE c.kind {order} ELSE 99 END, c.dissolved_on IS NOT NULL, "
-            f"c.name, c.id", params)]
+            f"c.name, c.id", where.params)]
 
 
 def committee_rows(session, ids: Sequence[str]) -> list[CommitteeRow]:
     """Rows for ``ids`` in the same order; missing or deleted committees are left out."""
-    found: dict[str, CommitteeRow] = {}
-    db = session.ledger.db
+    def make(r: tuple) -> CommitteeRow:
+        return CommitteeRow(r[0], r[1], r[2], r[3], kind_label(r[3], r[4]), r[4], stored_date(r[5]),
+                            stored_date(r[6]), r[7], r[8], r[9] or "", r[10], stored_date(r[11]))
+
     with session.reading():
-        for i in range(0, len(ids), _CHUNK):
-            part = list(ids[i:i + _CHUNK])
-            for r in db.execute_sql(_ROW_SQL.format(marks=", ".join("?" * len(part))), part):
-                found[r[0]] = CommitteeRow(r[0], r[1], r[2], r[3], kind_label(r[3], r[4]), r[4], _d(r[5]), _d(r[6]),
-                                           r[7], r[8], r[9] or "", r[10], _d(r[11]))
-    return [found[i] for i in ids if i in found]
+        return rows_by_id(session, _ROW_SQL, ids, make)
 
 
 def committee_detail(session, committee_id: str) -> CommitteeDetail:
@@ -617,7 +601,7 @@ def committee_detail(session, committee_id: str) -> CommitteeDetail:
     row = found[0]
     order = " ".join(f"WHEN '{r}' THEN {i}" for i, r in enumerate(COMMITTEE_ROLES))
     with session.reading():
-        members = tuple(MemberRow(r[0], r[1], r[2], r[3], r[4], _d(r[5]), _d(r[6]), r[7], r[8])
+        members = tuple(MemberRow(r[0], r[1], r[2], r[3], r[4], stored_date(r[5]), stored_date(r[6]), r[7], r[8])
                         for r in session.ledger.db.execute_sql(
             "SELECT m.id, m.committee_id, m.person_id, coalesce(p.name, '（已删除）'), m.role, m.joined_on, m.left_on, "
             "coalesce(p.status, ''), coalesce(v.name, '') FROM committee_member m "
@@ -632,41 +616,33 @@ def committee_detail(session, committee_id: str) -> CommitteeDetail:
 def activity_ids(session, *, committee_id: str | None = None, village_id: str | None = None,
                  start: dt.date | None = None, end: dt.date | None = None) -> list[str]:
     """Ids of the live activities (newest first), filtered by committee, village and date range (inclusive)."""
-    where, params = ["a.deleted = 0"], []
-    if committee_id is not None:
-        where.append("a.committee_id = ?")
-        params.append(committee_id)
+    where = Where("a.deleted = 0").equal("a.committee_id", committee_id)
     if village_id is not None:
-        where.append("a.committee_id IN (SELECT id FROM committee WHERE village_id = ? AND deleted = 0)")
-        params.append(village_id)
+        where.add("a.committee_id IN (SELECT id FROM committee WHERE village_id = ? AND deleted = 0)", village_id)
     if start is not None:
-        where.append("a.held_on >= ?")
-        params.append(start.isoformat())
+        where.add("a.held_on >= ?", start.isoformat())
     if end is not None:
-        where.append("a.held_on <= ?")
-        params.append(end.isoformat())
+        where.add("a.held_on <= ?", end.isoformat())
     with session.reading():
         return [r[0] for r in session.ledger.db.execute_sql(
-            f"SELECT a.id FROM committee_activity a WHERE {' AND '.join(where)} ORDER BY a.held_on DESC, a.id DESC",
-            params)]
+            f"SELECT a.id FROM committee_activity a WHERE {where} ORDER BY a.held_on DESC, a.id DESC",
+            where.params)]
+
+
+_ACTIVITY_ROW_SQL = (
+    "SELECT a.id, a.committee_id, coalesce(c.name, ''), coalesce(v.name, ''), a.held_on, a.kind, "
+    "a.topic, a.decisions, a.outcome, (SELECT count(*) FROM activity_attendee t "
+    "WHERE t.activity_id = a.id AND t.deleted = 0), "
+    f"{', '.join('a.' + f for f in FIGURE_FIELDS)} FROM committee_activity a "
+    "LEFT JOIN committee c ON c.id = a.committee_id LEFT JOIN village v ON v.id = c.village_id "
+    "WHERE a.deleted = 0 AND a.id IN ({marks})")
 
 
 def activity_rows(session, ids: Sequence[str]) -> list[ActivityRow]:
     """Rows for ``ids`` in the same order; missing or deleted activities are left out."""
-    found: dict[str, ActivityRow] = {}
-    db = session.ledger.db
     with session.reading():
-        for i in range(0, len(ids), _CHUNK):
-            part = list(ids[i:i + _CHUNK])
-            for r in db.execute_sql(
-                    "SELECT a.id, a.committee_id, coalesce(c.name, ''), coalesce(v.name, ''), a.held_on, a.kind, "
-                    "a.topic, a.decisions, a.outcome, (SELECT count(*) FROM activity_attendee t "
-                    "WHERE t.activity_id = a.id AND t.deleted = 0), "
-                    f"{', '.join('a.' + f for f in FIGURE_FIELDS)} FROM committee_activity a "
-                    "LEFT JOIN committee c ON c.id = a.committee_id LEFT JOIN village v ON v.id = c.village_id "
-                    f"WHERE a.deleted = 0 AND a.id IN ({', '.join('?' * len(part))})", part):
-                found[r[0]] = ActivityRow(r[0], r[1], r[2], r[3], dt.date.fromisoformat(r[4]), *r[5:])
-    return [found[i] for i in ids if i in found]
+        return rows_by_id(session, _ACTIVITY_ROW_SQL, ids,
+                          lambda r: ActivityRow(r[0], r[1], r[2], r[3], dt.date.fromisoformat(r[4]), *r[5:]))
 
 
 def activity_detail(session, activity_id: str) -> ActivityDetail:

@@ -54,6 +54,7 @@ from ledgerdesk.services.registry_queries import (
     center_types,
     invalid_reason_sql,
 )
+from ledgerdesk.services.sql import rows
 
 UNKNOWN_VILLAGE = "（未知村）"
 
@@ -162,18 +163,14 @@ class _Acc:
                     four_posts=self.four_posts, types_present=center_types(",".join(self.types)))
 
 
-def _rows(session, sql, params=()):
-    return session.ledger.db.execute_sql(sql, tuple(params)).fetchall()
-
-
 def _households_per_owner(session, kind: str, village_id: str | None) -> list[tuple[str | None, str, int]]:
     """(owner id or None, household village, live 在册 households) groups."""
     column, index = ("center_id", "household_center_cover") if kind == "center" else (
         "link_head_id", "household_head_cover")
     if village_id is None:
-        return _rows(session, f"SELECT {column}, village_id, count(*) FROM household INDEXED BY {index} "
+        return rows(session, f"SELECT {column}, village_id, count(*) FROM household INDEXED BY {index} "
                               f"WHERE deleted = 0 AND status = '在册' GROUP BY {column}, village_id")
-    return _rows(session, f"SELECT {column}, village_id, count(*) FROM household INDEXED BY household_list_village "
+    return rows(session, f"SELECT {column}, village_id, count(*) FROM household INDEXED BY household_list_village "
                           f"WHERE deleted = 0 AND status = '在册' AND village_id = ? GROUP BY {column}", (village_id,))
 
 
@@ -181,7 +178,7 @@ def _owner_totals(session, kind: str, village_id: str) -> dict[str, int]:
     """Households per live owner of ``village_id`` (wherever the households live)."""
     table, column, index = ("party_center", "center_id", "household_center_cover") if kind == "center" else (
         "link_head", "link_head_id", "household_head_cover")
-    return dict(_rows(session, f"SELECT c.id, (SELECT count(*) FROM household x INDEXED BY {index} "
+    return dict(rows(session, f"SELECT c.id, (SELECT count(*) FROM household x INDEXED BY {index} "
                                f"WHERE x.{column} = c.id AND x.deleted = 0 AND x.status = '在册') FROM {table} c "
                                f"WHERE c.deleted = 0 AND c.ended_on IS NULL AND c.village_id = ?", (village_id,)))
 
@@ -192,26 +189,26 @@ def coverage(session, village_id: str | None = None) -> CoverageReport:
     c_lo, c_hi = bounds(session, "center")
     h_lo, h_hi = bounds(session, "link_head")
     with session.reading():
-        village_rows = _rows(session, f"SELECT v.id, v.name, v.township_id FROM village v WHERE v.deleted = 0 "
+        village_rows = rows(session, f"SELECT v.id, v.name, v.township_id FROM village v WHERE v.deleted = 0 "
                                       f"ORDER BY {VILLAGE_ORDER}")
         if village_id is not None and village_id not in {r[0] for r in village_rows}:
             raise ValidationError(f"村不存在或已删除（{village_id}）", field="village_id")
         vfilter, vparams = ("AND c.village_id = ?", (village_id,)) if village_id else ("", ())
         center_groups = _households_per_owner(session, "center", village_id)
         head_groups = _households_per_owner(session, "link_head", village_id)
-        centers = _rows(session, f"""
+        centers = rows(session, f"""
             SELECT c.id, c.village_id, c.types, {invalid_reason_sql('c', 'p', center=True)}
               FROM party_center c LEFT JOIN person p ON p.id = c.person_id
              WHERE c.deleted = 0 AND c.ended_on IS NULL {vfilter}""", vparams)
-        heads = _rows(session, f"SELECT c.id, c.village_id FROM link_head c "
+        heads = rows(session, f"SELECT c.id, c.village_id FROM link_head c "
                                f"WHERE c.deleted = 0 AND c.ended_on IS NULL {vfilter}", vparams)
         if village_id is None:
             live_centers, live_heads = {r[0] for r in centers}, {r[0] for r in heads}
         else:   # the village's households may name a 中心户/联户长 of another village
-            live_centers = {r[0] for r in _rows(session, LIVE_CENTERS_SQL)}
-            live_heads = {r[0] for r in _rows(session, LIVE_HEADS_SQL)}
+            live_centers = {r[0] for r in rows(session, LIVE_CENTERS_SQL)}
+            live_heads = {r[0] for r in rows(session, LIVE_HEADS_SQL)}
         current = "deleted = 0 AND (until IS NULL OR until > ?)"
-        four = _rows(session, f"""
+        four = rows(session, f"""
             SELECT DISTINCT c.person_id, c.village_id FROM party_center c
              WHERE c.deleted = 0 AND c.ended_on IS NULL {vfilter}
                AND EXISTS (SELECT 1 FROM person_post pp WHERE pp.person_id = c.person_id AND pp.post = '党小组长'
@@ -223,7 +220,7 @@ def coverage(session, village_id: str | None = None) -> CoverageReport:
         if village_id is not None:
             center_totals = _owner_totals(session, "center", village_id)
             head_totals = _owner_totals(session, "link_head", village_id)
-        townships = dict(_rows(session, "SELECT id, name FROM township WHERE deleted = 0 ORDER BY id"))
+        townships = dict(rows(session, "SELECT id, name FROM township WHERE deleted = 0 ORDER BY id"))
 
     acc: dict[str, _Acc] = defaultdict(_Acc)
     if village_id is None:

@@ -45,6 +45,7 @@ from typing import Iterable
 
 from ledgerdesk.core import lifecycle as L
 from ledgerdesk.core import workdays
+from ledgerdesk.core.dates import date_arg
 from ledgerdesk.core.errors import NotFoundError, ValidationError
 from ledgerdesk.core.ids import link_id, uuid7
 from ledgerdesk.core.ledger_errors import IllegalTransitionError, PermissionDeniedError  # noqa: F401 (re-exported)
@@ -62,6 +63,7 @@ from ledgerdesk.services.ledger_queries import (  # noqa: F401 (re-exported)
     problem_ids, problem_rows, rebuild_problem_state, store_state,
 )
 from ledgerdesk.services.permissions import REVIEWERS, require
+from ledgerdesk.services.sql import marks
 from ledgerdesk.services.yellow_cards import (  # noqa: F401 (re-exported)
     YellowCard, YellowCardCounts, yellow_card_counts, yellow_cards,
 )
@@ -103,19 +105,6 @@ def _now(session) -> dt.datetime:
 
 def _ts(value: dt.datetime) -> str:
     return value.isoformat(" ")
-
-
-def _date_arg(value, field: str, label: str) -> dt.date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(clean(value))
-    except ValueError:
-        raise ValidationError(f"{label}应为日期，如 2026-11-20，实际为“{value}”", field=field) from None
 
 
 def _exists(db, table: str, entity_id: str) -> bool:
@@ -211,7 +200,7 @@ def _compute_deadline(start: dt.date, days, deadline_kind: str, deadline, urgenc
                       *, field: str = "deadline") -> tuple[dt.date, str | None, bool]:
     """(deadline, kind, approximate) from an explicit date (kind None: not counted) or a number of days."""
     if deadline is not None and deadline != "":
-        due = _date_arg(deadline, field, "办理期限")
+        due = date_arg(deadline, field, "办理期限")
         if due < start:
             raise ValidationError(f"办理期限{due.isoformat()}早于今天{start.isoformat()}", field=field)
         return due, None, False
@@ -264,7 +253,7 @@ def register_problem(session, *, title, source, description="", hotline_no="", c
     elif isinstance(registered_at, dt.datetime):
         at = registered_at.replace(microsecond=0)
     else:
-        day = _date_arg(registered_at, "registered_at", "登记时间")
+        day = date_arg(registered_at, "registered_at", "登记时间")
         at = dt.datetime.combine(day, dt.time()) if day != now.date() else now
     if at > now:
         raise ValidationError(f"登记时间{at:%Y-%m-%d %H:%M}晚于当前时间", field="registered_at")
@@ -448,10 +437,8 @@ def revisit(session, problem_id, *, result, on=None) -> StepResult:
     text = _text(result, "result", "回访结果", required=True)
     at = None
     if on not in (None, ""):
-        day = _date_arg(on, "on", "回访日期")
         now = _now(session)
-        if day > now.date():
-            raise ValidationError("回访日期不能晚于今天", field="on")
+        day = date_arg(on, "on", "回访日期", not_after=now.date())
         at = dt.datetime.combine(day, now.time())
     event, state = _record(session, problem_id, L.REVISIT, at=at, revisit_result=text)
     return _result(event, state)
@@ -519,6 +506,6 @@ def problems_of_households(session, household_ids: Iterable[str]) -> list[str]:
     with session.reading():
         rows = session.ledger.db.execute_sql(
             f"SELECT DISTINCT ph.problem_id FROM problem_household ph JOIN problem p ON p.id = ph.problem_id "
-            f"WHERE ph.deleted = 0 AND p.deleted = 0 AND ph.household_id IN ({', '.join('?' * len(ids))}) "
+            f"WHERE ph.deleted = 0 AND p.deleted = 0 AND ph.household_id IN ({marks(len(ids))}) "
             f"ORDER BY p.registered_at DESC", ids).fetchall()
     return [r[0] for r in rows]

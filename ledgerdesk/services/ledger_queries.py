@@ -22,11 +22,13 @@ from typing import Iterable, Sequence
 
 from ledgerdesk.core import lifecycle as L
 from ledgerdesk.core import workdays
+from ledgerdesk.core.dates import stored_date
 from ledgerdesk.core.errors import NotFoundError, ValidationError
 from ledgerdesk.core.lifecycle import Event, ProblemState
 from ledgerdesk.core.masking import mask_phone
 from ledgerdesk.core.text import clean
 from ledgerdesk.services.permissions import may_reveal
+from ledgerdesk.services.sql import Where, chunks, marks, rows_by_id
 
 # -- 三定三问一反馈 markers -----------------------------------------------------------------------
 
@@ -48,8 +50,6 @@ DONE = "办结"  # 已办结 / 已评价 / 已销号 — counted as 办结数
 STATUS_GROUPS = {OPEN: L.UNRESOLVED_STATES, DONE: L.RESOLVED_STATES}
 
 STALE_SETTING = "yellow_card.stale_days"
-
-_CHUNK = 500
 
 # Columns of problem_event in the order of core.lifecycle.Event's fields.
 _EVENT_COLS = ("kind", "at", "id", "actor", "note", "responsible_person", "responsible_unit", "deadline",
@@ -205,10 +205,6 @@ def _dt(value) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value) if value else None
 
 
-def _date(value) -> dt.date | None:
-    return dt.date.fromisoformat(value[:10]) if value else None
-
-
 def event_from_row(row: Sequence) -> Event:
     """An Event from a row selected as :data:`_EVENT_COLS` (fast path of ``Event.from_row``)."""
     values = list(row)
@@ -228,11 +224,10 @@ def load_events(db, problem_id: str) -> list[Event]:
 def events_of(db, problem_ids: Sequence[str]) -> dict[str, list[Event]]:
     """Live events of several problems, each list in replay order."""
     out: dict[str, list[Event]] = {}
-    for i in range(0, len(problem_ids), _CHUNK):
-        part = list(problem_ids[i:i + _CHUNK])
+    for part in chunks(problem_ids):
         rows = db.execute_sql(
             f"SELECT problem_id, {_EVENT_SELECT} FROM problem_event WHERE deleted = 0 AND problem_id IN "
-            f"({', '.join('?' * len(part))}) ORDER BY problem_id, at, id", part).fetchall()
+            f"({marks(len(part))}) ORDER BY problem_id, at, id", part).fetchall()
         for pid, group in groupby(rows, key=lambda r: r[0]):
             out[pid] = [event_from_row(r[1:]) for r in group]
     return out
@@ -283,15 +278,13 @@ def rebuild_problem_state(session, problem_ids: Iterable[str] | None = None) -> 
                 f"SELECT problem_id, {_EVENT_SELECT} FROM problem_event WHERE deleted = 0 "
                 "AND problem_id IN (SELECT id FROM problem WHERE deleted = 0) ORDER BY problem_id, at, id")
             return _store_folds(db, cursor)
-        ids = list(dict.fromkeys(problem_ids))
         written = 0
-        for i in range(0, len(ids), _CHUNK):
-            part = ids[i:i + _CHUNK]
-            marks = ", ".join("?" * len(part))
-            db.execute_sql(f"DELETE FROM problem_state WHERE problem_id IN ({marks})", part)
+        for part in chunks(dict.fromkeys(problem_ids)):
+            places = marks(len(part))
+            db.execute_sql(f"DELETE FROM problem_state WHERE problem_id IN ({places})", part)
             cursor = db.execute_sql(
                 f"SELECT problem_id, {_EVENT_SELECT} FROM problem_event WHERE deleted = 0 AND problem_id IN "
-                f"({marks}) AND problem_id IN (SELECT id FROM problem WHERE deleted = 0) "
+                f"({places}) AND problem_id IN (SELECT id FROM problem WHERE deleted = 0) "
                 "ORDER BY problem_id, at, id", part)
             written += _store_folds(db, cursor)
         return written
@@ -319,7 +312,7 @@ def stored_state(db, problem_id: str) -> tuple | None:
 
 def partial_state(state: str | None, deadline, last_note_at, handling_since) -> ProblemState:
     """Enough of a ProblemState (from problem_state columns) for is_overdue and yellow_card."""
-    return ProblemState(state=state or L.UNREGISTERED, deadline=_date(deadline), last_note_at=_dt(last_note_at),
+    return ProblemState(state=state or L.UNREGISTERED, deadline=stored_date(deadline), last_note_at=_dt(last_note_at),
                         handling_since=_dt(handling_since))
 
 
@@ -413,8 +406,7 @@ def _like(text: str) -> str:
 
 
 def _overdue_sql(today: dt.date) -> tuple[str, list]:
-    marks = ", ".join("?" * len(L.UNRESOLVED_STATES))
-    return (f"(s.state IN ({marks}) AND s.deadline IS NOT NULL AND s.deadline < ?)",
+    return (f"(s.state IN ({marks(len(L.UNRESOLVED_STATES))}) AND s.deadline IS NOT NULL AND s.deadline < ?)",
             [*sorted(L.UNRESOLVED_STATES), today.isoformat()])
 
 
@@ -431,60 +423,40 @@ def _yellow_sql(today: dt.date, stale: int | None) -> tuple[str, list]:
 def problem_ids(session, query: ProblemQuery | None = None, *, today: dt.date | None = None) -> list[str]:
     """Ids of the live problems matching ``query``, sorted as it asks (filters and sort in SQL)."""
     q = query or ProblemQuery()
-    where, params = ["p.deleted = 0"], []
+    where = Where("p.deleted = 0")
     today = today_of(session, today)
     if q.status is not None:
         states = _states_of(q.status)
-        where.append(f"s.state IN ({', '.join('?' * len(states))})")
-        params += states
+        where.add(f"s.state IN ({marks(len(states))})", *states)
     if q.overdue is not None:
         sql, p = _overdue_sql(today)
-        where.append(sql if q.overdue else f"NOT coalesce({sql}, 0)")
-        params += p
-    if q.source is not None:
-        where.append("p.source = ?")
-        params.append(q.source)
-    if q.village_id is not None:
-        where.append("p.village_id = ?")
-        params.append(q.village_id)
-    if q.category_id is not None:
-        where.append("p.category_id = ?")
-        params.append(q.category_id)
-    if q.urgency is not None:
-        where.append("p.urgency = ?")
-        params.append(q.urgency)
-    if q.year is not None:
-        where.append("p.year = ?")
-        params.append(int(q.year))
+        where.add(sql if q.overdue else f"NOT coalesce({sql}, 0)", *p)
+    where.equal("p.source", q.source).equal("p.village_id", q.village_id).equal("p.category_id", q.category_id)
+    where.equal("p.urgency", q.urgency).equal("p.year", None if q.year is None else int(q.year))
     if q.responsible:
         who = clean(q.responsible)
-        where.append("(s.responsible_person = ? OR s.responsible_unit = ?)")
-        params += [who, who]
+        where.add("(s.responsible_person = ? OR s.responsible_unit = ?)", who, who)
     if q.month:
-        start, end = _month_range(q.month)
-        where.append("p.registered_at >= ? AND p.registered_at < ?")
-        params += [start, end]
+        where.add("p.registered_at >= ? AND p.registered_at < ?", *_month_range(q.month))
     if q.household_id is not None:
-        where.append("p.id IN (SELECT problem_id FROM problem_household WHERE household_id = ? AND deleted = 0)")
-        params.append(q.household_id)
+        where.add("p.id IN (SELECT problem_id FROM problem_household WHERE household_id = ? AND deleted = 0)",
+                  q.household_id)
     if q.text and clean(q.text):
         pattern = _like(clean(q.text))
         cols = ("p.title", "p.description", "p.ledger_no", "p.provisional_no", "p.hotline_no", "p.reporter")
-        where.append("(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in cols) + ")")
-        params += [pattern] * len(cols)
+        where.add("(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in cols) + ")", *[pattern] * len(cols))
     with session.reading():
         if q.yellow is not None:
             sql, p = _yellow_sql(today, stale_days(session))
-            where.append(sql if q.yellow else f"NOT coalesce({sql}, 0)")
-            params += p
+            where.add(sql if q.yellow else f"NOT coalesce({sql}, 0)", *p)
         try:
             order = _SORTS[q.sort]
         except KeyError:
             raise ValidationError(f"不支持按“{q.sort}”排序", field="sort") from None
         direction = "DESC" if q.descending else "ASC"
         sql = (f"SELECT p.id FROM problem p LEFT JOIN problem_state s ON s.problem_id = p.id "
-               f"WHERE {' AND '.join(where)} ORDER BY {order} {direction}, p.registered_at {direction}, p.id")
-        return [r[0] for r in session.ledger.db.execute_sql(sql, params)]
+               f"WHERE {where} ORDER BY {order} {direction}, p.registered_at {direction}, p.id")
+        return [r[0] for r in session.ledger.db.execute_sql(sql, where.params)]
 
 
 _ROW_SQL = (
@@ -499,25 +471,24 @@ _ROW_SQL = (
 def problem_rows(session, ids: Sequence[str], *, today: dt.date | None = None) -> list[ProblemRow]:
     """Rows for ``ids``, in the same order; ids of missing or deleted problems are left out."""
     today = today_of(session, today)
-    found: dict[str, ProblemRow] = {}
     db = session.ledger.db
+
+    def make(r: tuple) -> ProblemRow:
+        (pid, ledger_no, provisional_no, title, source, village, category, urgency, registered_at,
+         person, unit, deadline, state, last_note_at, handling_since, flags) = r
+        if state is None:  # not in problem_state yet (e.g. a sync import before the rebuild)
+            s = fold(load_events(db, pid))
+            state, person, unit, deadline = s.state, s.responsible_person, s.responsible_unit, _iso(s.deadline)
+            last_note_at, handling_since, flags = _iso(s.last_note_at), _iso(s.handling_since), len(s.flags)
+        ps = partial_state(state, deadline, last_note_at, handling_since)
+        return ProblemRow(
+            pid, ledger_no or provisional_no, title, source, village, category, urgency,
+            _dt(registered_at), person or "", unit or "", ps.deadline, state, ps.is_overdue(today),
+            ps.yellow_card(today, stale) is not None, provisional=not ledger_no, flagged=bool(flags))
+
     with session.reading():
         stale = stale_days(session)
-        for i in range(0, len(ids), _CHUNK):
-            part = list(ids[i:i + _CHUNK])
-            for r in db.execute_sql(_ROW_SQL.format(marks=", ".join("?" * len(part))), part):
-                (pid, ledger_no, provisional_no, title, source, village, category, urgency, registered_at,
-                 person, unit, deadline, state, last_note_at, handling_since, flags) = r
-                if state is None:  # not in problem_state yet (e.g. a sync import before the rebuild)
-                    s = fold(load_events(db, pid))
-                    state, person, unit, deadline = s.state, s.responsible_person, s.responsible_unit, _iso(s.deadline)
-                    last_note_at, handling_since, flags = _iso(s.last_note_at), _iso(s.handling_since), len(s.flags)
-                ps = partial_state(state, deadline, last_note_at, handling_since)
-                found[pid] = ProblemRow(
-                    pid, ledger_no or provisional_no, title, source, village, category, urgency,
-                    _dt(registered_at), person or "", unit or "", ps.deadline, state, ps.is_overdue(today),
-                    ps.yellow_card(today, stale) is not None, provisional=not ledger_no, flagged=bool(flags))
-    return [found[i] for i in ids if i in found]
+        return rows_by_id(session, _ROW_SQL, ids, make)
 
 
 # -- one problem --------------------------------------------------------------------------------
@@ -551,8 +522,8 @@ def _numbers(db, ids: Iterable[str]) -> dict[str, str]:
     ids = [i for i in set(ids) if i]
     if not ids:
         return {}
-    marks = ", ".join("?" * len(ids))
-    rows = db.execute_sql(f"SELECT id, ledger_no, provisional_no FROM problem WHERE id IN ({marks})", ids).fetchall()
+    rows = db.execute_sql(f"SELECT id, ledger_no, provisional_no FROM problem WHERE id IN ({marks(len(ids))})",
+                          ids).fetchall()
     return {r[0]: r[1] or r[2] for r in rows}
 
 

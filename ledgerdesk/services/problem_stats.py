@@ -84,6 +84,7 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from ledgerdesk.core import lifecycle
+from ledgerdesk.core.dates import date_arg
 from ledgerdesk.core.errors import NotFoundError, ValidationError
 from ledgerdesk.core.ledger_errors import IllegalTransitionError
 from ledgerdesk.core.vocab import (EARLY_WARNING_SOURCES, HOTLINE_SOURCE, PETITION_SOURCE, SATISFIED_RATINGS,
@@ -144,7 +145,7 @@ class Period:
     @classmethod
     def parse(cls, start: str | dt.date, end: str | dt.date) -> "Period":
         """From two dates, ISO text ``YYYY-MM-DD`` or dates."""
-        return cls(_parse_date(start, "开始日期", "from"), _parse_date(end, "结束日期", "to"))
+        return cls(date_arg(start, "from", "开始日期", required=True), date_arg(end, "to", "结束日期", required=True))
 
     def cutoff(self, today: dt.date) -> dt.date:
         """The day the figures are taken as of: the period's end or ``today``, whichever is earlier."""
@@ -156,25 +157,13 @@ class Period:
         return f"{self.start.isoformat()} 至 {self.end.isoformat()}"
 
 
-def _parse_date(value, label: str, field_name: str) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise ValidationError(f"{label}“{value}”有误，应为“年-月-日”，如 2026-11-01", field=field_name) from None
-
-
 # -- results -----------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ProblemFigures:
-    """The figures of one group of problems (a breakdown row); ``name`` names the group."""
+@dataclass(frozen=True, kw_only=True)
+class Figures:
+    """The figures (FIGURE_KEYS) of a group of problems: of a breakdown row and of the whole statistics."""
 
-    name: str
     received: int
     resolved: int
     resolution_rate: float | None
@@ -186,6 +175,13 @@ class ProblemFigures:
     overdue_open: int
     yellow_cards: int
     avg_days_to_resolve: float | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProblemFigures(Figures):
+    """The figures of one group of problems (a breakdown row); ``name`` names the group."""
+
+    name: str
     unit: str = ""  # by_responsible only: the responsible unit
 
 
@@ -223,22 +219,11 @@ class OverlapReport:
     pairs: tuple[OverlapPair, ...]
 
 
-@dataclass(frozen=True)
-class ProblemStats:
+@dataclass(frozen=True, kw_only=True)
+class ProblemStats(Figures):
     period: Period
     as_of: dt.date
     village_id: str | None
-    received: int
-    resolved: int
-    resolution_rate: float | None
-    resolved_on_time: int
-    on_time_rate: float | None
-    rated: int
-    satisfied: int
-    satisfaction_rate: float | None
-    overdue_open: int
-    yellow_cards: int
-    avg_days_to_resolve: float | None
     by_source: tuple[ProblemFigures, ...]
     by_category: tuple[ProblemFigures, ...]
     by_village: tuple[ProblemFigures, ...]
@@ -270,11 +255,16 @@ class _Acc:
         elif st.is_overdue(cutoff):
             self.overdue += 1
 
+    def totals(self) -> dict:
+        """The :class:`Figures` fields of what was added."""
+        return dict(received=self.received, resolved=self.resolved, resolution_rate=rate(self.resolved, self.received),
+                    resolved_on_time=self.on_time, on_time_rate=rate(self.on_time, self.resolved), rated=self.rated,
+                    satisfied=self.satisfied, satisfaction_rate=rate(self.satisfied, self.rated),
+                    overdue_open=self.overdue, yellow_cards=self.yellow,
+                    avg_days_to_resolve=round(self.days / self.resolved, 1) if self.resolved else None)
+
     def figures(self, name: str = "", unit: str = "") -> ProblemFigures:
-        avg = round(self.days / self.resolved, 1) if self.resolved else None
-        return ProblemFigures(name, self.received, self.resolved, rate(self.resolved, self.received), self.on_time,
-                              rate(self.on_time, self.resolved), self.rated, self.satisfied,
-                              rate(self.satisfied, self.rated), self.overdue, self.yellow, avg, unit)
+        return ProblemFigures(**self.totals(), name=name, unit=unit)
 
 
 # -- the scan: one query over the events, replayed per problem ---------------------------------------------
@@ -488,11 +478,9 @@ def problem_stats(session: Session, period: Period, *, village_id: str | None = 
     for s in SOURCES:
         by_source[s]  # every source gets a row, even an empty one
     report = _overlap_report(session, problems, period, cutoff, window_days) if with_overlap else None
-    t = total.figures()
     source_order = {s: i for i, s in enumerate(SOURCES)}
     return ProblemStats(
-        period, cutoff, village_id, t.received, t.resolved, t.resolution_rate, t.resolved_on_time, t.on_time_rate,
-        t.rated, t.satisfied, t.satisfaction_rate, t.overdue_open, t.yellow_cards, t.avg_days_to_resolve,
+        **total.totals(), period=period, as_of=cutoff, village_id=village_id,
         by_source=tuple(by_source[s].figures(s) for s in sorted(by_source, key=lambda s: (source_order.get(s, 99), s))),
         by_category=tuple(by_category[c].figures(cats.get(c, (NO_CATEGORY,))[0]) for c in sorted(
             by_category, key=lambda c: cats.get(c, (None, (1e9, "", c or "")))[1])),

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from ledgerdesk.core.dates import date_arg
 from ledgerdesk.core.errors import ValidationError
 from ledgerdesk.core.text import clean
 from ledgerdesk.core.vocab import CENTER_TYPES
@@ -30,7 +31,6 @@ from ledgerdesk.services.registry_common import (
     LIVING,
     AssignmentResult,
     bounds_message,
-    date_value,
     fetch,
     household_label,
     insert_row,
@@ -45,12 +45,17 @@ _LABEL_TO_CODE = {label: code for code, label in CENTER_TYPES.items()}
 
 
 class _Kind:
-    def __init__(self, table, model, column, setting, label):
+    """A 中心户 or a 联户长: its table, household column, bounds setting and the Chinese words of its actions."""
+
+    def __init__(self, table, model, column, setting, label, *, end, assign, release):
         self.table, self.model, self.column, self.setting, self.label = table, model, column, setting, label
+        self.end_action, self.assign_action, self.release_action = end, assign, release
 
 
-_CENTER = _Kind("party_center", PartyCenter, "center_id", "center", "中心户")
-_HEAD = _Kind("link_head", LinkHead, "link_head_id", "link_head", "联户长")
+_CENTER = _Kind("party_center", PartyCenter, "center_id", "center", "中心户",
+                end="结束党员中心户", assign="分配中心户联系户", release="取消中心户联系户")
+_HEAD = _Kind("link_head", LinkHead, "link_head_id", "link_head", "联户长",
+              end="结束联户长", assign="分配联户长联系户", release="取消联户长联系户")
 
 
 def center_type_codes(types: Iterable[str] | str | None) -> str:
@@ -111,27 +116,49 @@ def _result(session, kind: _Kind, owner_id: str, assigned: int, moved: int) -> A
     return AssignmentResult(assigned, moved, total, lo, hi, ok, message)
 
 
-def _release(session, w, kind: _Kind, household_ids) -> int:
-    changed = 0
-    households = [fetch(session, "household", hid, f"id, {kind.column}") for hid in unique_ids(household_ids or ())]
-    for h in households:
-        if h[kind.column] is not None:
-            w.update(Household, h["id"], {kind.column: None})
-            changed += 1
-    return changed
+def _release(session, kind: _Kind, household_ids) -> int:
+    require(session, EDITORS, kind.release_action)
+    with session.writing() as w:
+        changed = 0
+        households = [fetch(session, "household", hid, f"id, {kind.column}")
+                      for hid in unique_ids(household_ids or ())]
+        for h in households:
+            if h[kind.column] is not None:
+                w.update(Household, h["id"], {kind.column: None})
+                changed += 1
+        return changed
 
 
-def _end(session, w, kind: _Kind, entity_id, ended_on) -> int:
-    row = _active(session, kind, entity_id)
-    on = date_value(ended_on, "ended_on", "结束日期", default=today(session))
-    if row["designated_on"] and on.isoformat() < row["designated_on"]:
-        raise ValidationError(f"结束日期不能早于设立日期 {row['designated_on']}", field="ended_on")
-    w.update(kind.model, row["id"], {"ended_on": on.isoformat()})
-    released = 0
-    for (hid,) in rows(session, f"SELECT id FROM household WHERE {kind.column} = ? AND deleted = 0", (row["id"],)):
-        w.update(Household, hid, {kind.column: None})
-        released += 1
-    return released
+def _assign(session, kind: _Kind, owner_id, household_ids) -> AssignmentResult:
+    require(session, EDITORS, kind.assign_action)
+    with session.writing() as w:
+        owner = _active(session, kind, owner_id)
+        return _take_households(session, w, kind, owner, household_ids)
+
+
+def _end(session, kind: _Kind, entity_id, ended_on) -> int:
+    require(session, REVIEWERS, kind.end_action)
+    with session.writing() as w:
+        row = _active(session, kind, entity_id)
+        on = date_arg(ended_on, "ended_on", "结束日期", default=today(session))
+        if row["designated_on"] and on.isoformat() < row["designated_on"]:
+            raise ValidationError(f"结束日期不能早于设立日期 {row['designated_on']}", field="ended_on")
+        w.update(kind.model, row["id"], {"ended_on": on.isoformat()})
+        released = 0
+        for (hid,) in rows(session, f"SELECT id FROM household WHERE {kind.column} = ? AND deleted = 0",
+                           (row["id"],)):
+            w.update(Household, hid, {kind.column: None})
+            released += 1
+        return released
+
+
+def _designate(session, w, kind: _Kind, household: dict, designated_on, values: dict) -> str:
+    """Insert the 中心户/联户长 row (``values`` plus village, household, date) and point its household at it."""
+    on = date_arg(designated_on, "designated_on", "设立日期", default=today(session), not_after=today(session))
+    owner_id = insert_row(w, kind.model, {"village": household["village_id"], "household": household["id"],
+                                          **values, "designated_on": on.isoformat()})
+    w.update(Household, household["id"], {kind.column: owner_id})
+    return owner_id
 
 
 # -- 党员中心户 ------------------------------------------------------------------------------
@@ -155,12 +182,7 @@ def designate_center(session, *, household_id, person_id, types=(), designated_o
         if scalar(session, "SELECT 1 FROM party_center WHERE household_id = ? AND deleted = 0 AND ended_on IS NULL",
                   (h["id"],)):
             raise ValidationError(f"{household_label(h)}已是党员中心户，不能重复设立", field="household_id")
-        on = date_value(designated_on, "designated_on", "设立日期", default=today(session),
-                        not_after=today(session))
-        cid = insert_row(w, PartyCenter, {"village": h["village_id"], "household": h["id"], "person": p["id"],
-                                     "types": codes, "designated_on": on.isoformat()})
-        w.update(Household, h["id"], {"center_id": cid})
-        return cid
+        return _designate(session, w, _CENTER, h, designated_on, {"person": p["id"], "types": codes})
 
 
 def set_center_types(session, center_id, types) -> None:
@@ -174,24 +196,17 @@ def set_center_types(session, center_id, types) -> None:
 
 def end_center(session, center_id, ended_on=None) -> int:
     """End a 中心户 (ended_on, default today); its households are unassigned. Returns how many."""
-    require(session, REVIEWERS, "结束党员中心户")
-    with session.writing() as w:
-        return _end(session, w, _CENTER, center_id, ended_on)
+    return _end(session, _CENTER, center_id, ended_on)
 
 
 def assign_to_center(session, center_id, household_ids) -> AssignmentResult:
     """Assign 在册 households of the center's village to it (moving them from another center)."""
-    require(session, EDITORS, "分配中心户联系户")
-    with session.writing() as w:
-        owner = _active(session, _CENTER, center_id)
-        return _take_households(session, w, _CENTER, owner, household_ids)
+    return _assign(session, _CENTER, center_id, household_ids)
 
 
 def unassign_from_center(session, household_ids) -> int:
     """Take households out of whatever 中心户 covers them; returns how many had one."""
-    require(session, EDITORS, "取消中心户联系户")
-    with session.writing() as w:
-        return _release(session, w, _CENTER, household_ids)
+    return _release(session, _CENTER, household_ids)
 
 
 # -- 联户长 -----------------------------------------------------------------------------------
@@ -211,31 +226,19 @@ def designate_link_head(session, *, person_id, designated_on=None) -> str:
         if scalar(session, "SELECT 1 FROM link_head WHERE person_id = ? AND deleted = 0 AND ended_on IS NULL",
                   (p["id"],)):
             raise ValidationError(f"{p['name']}已是联户长", field="person_id")
-        on = date_value(designated_on, "designated_on", "设立日期", default=today(session),
-                        not_after=today(session))
-        lid = insert_row(w, LinkHead, {"village": h["village_id"], "person": p["id"], "household": h["id"],
-                                  "designated_on": on.isoformat()})
-        w.update(Household, h["id"], {"link_head_id": lid})
-        return lid
+        return _designate(session, w, _HEAD, h, designated_on, {"person": p["id"]})
 
 
 def end_link_head(session, head_id, ended_on=None) -> int:
     """End a 联户长 (ended_on, default today); its households are unlinked. Returns how many."""
-    require(session, REVIEWERS, "结束联户长")
-    with session.writing() as w:
-        return _end(session, w, _HEAD, head_id, ended_on)
+    return _end(session, _HEAD, head_id, ended_on)
 
 
 def link_to_head(session, head_id, household_ids) -> AssignmentResult:
     """Link 在册 households of the head's village to a 联户长 (moving them from another head)."""
-    require(session, EDITORS, "分配联户长联系户")
-    with session.writing() as w:
-        owner = _active(session, _HEAD, head_id)
-        return _take_households(session, w, _HEAD, owner, household_ids)
+    return _assign(session, _HEAD, head_id, household_ids)
 
 
 def unlink_from_head(session, household_ids) -> int:
     """Take households away from whatever 联户长 links them; returns how many had one."""
-    require(session, EDITORS, "取消联户长联系户")
-    with session.writing() as w:
-        return _release(session, w, _HEAD, household_ids)
+    return _release(session, _HEAD, household_ids)

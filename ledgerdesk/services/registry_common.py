@@ -11,10 +11,12 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
+from ledgerdesk.core.dates import date_arg
 from ledgerdesk.core.errors import NotFoundError, ValidationError
 from ledgerdesk.core.ids import uuid7
-from ledgerdesk.core.person_rules import FieldIssue, parse_date
+from ledgerdesk.core.person_rules import FieldIssue
 from ledgerdesk.core.text import clean
+from ledgerdesk.services.sql import rows, scalar  # noqa: F401 (re-exported for the registry services)
 from ledgerdesk.services.workspace import DEFAULT_SETTINGS
 
 LIVING = ("在册", "外出")  # person statuses of someone who still lives here
@@ -136,15 +138,6 @@ def fetch(session, table: str, entity_id: Any, columns: str = "*") -> dict:
     return dict(zip([d[0] for d in cur.description], row))
 
 
-def scalar(session, sql: str, params: Iterable[Any] = ()) -> Any:
-    row = session.ledger.db.execute_sql(sql, tuple(params)).fetchone()
-    return row[0] if row else None
-
-
-def rows(session, sql: str, params: Iterable[Any] = ()) -> list[tuple]:
-    return session.ledger.db.execute_sql(sql, tuple(params)).fetchall()
-
-
 def required_text(value: object, field: str, label: str, max_len: int = 60) -> str:
     s = clean(value)
     if not s:
@@ -167,17 +160,7 @@ def choice(value: object, allowed: Iterable[str], field: str, label: str) -> str
     return s
 
 
-def date_value(value: object, field: str, label: str, *, default: dt.date | None = None,
-               not_after: dt.date | None = None) -> dt.date | None:
-    try:
-        d = parse_date(value)
-    except (TypeError, ValueError):
-        raise ValidationError(f"{label}“{clean(value)}”不是有效日期（例如 2026-05-01）", field=field) from None
-    if d is None:
-        return default
-    if not_after is not None and d > not_after:
-        raise ValidationError(f"{label}不能晚于今天", field=field)
-    return d
+date_value = date_arg  # the former name of core.dates.date_arg
 
 
 def setting_int(session, key: str) -> int:

@@ -20,6 +20,7 @@ from ledgerdesk.core.masking import mask_id_number
 from ledgerdesk.services.permissions import REVIEWERS, require
 from ledgerdesk.services.registry_common import DuplicateGroup, changed_only, fetch, rows
 from ledgerdesk.services.registry_persons import person_values
+from ledgerdesk.services.sql import chunks, marks
 from ledgerdesk.store.models import SYNCED_MODELS, Household, Person
 
 # Tables whose row id is link_id(table, <other id>, person_id): the row is re-created under the new id.
@@ -60,10 +61,9 @@ def possible_duplicates(session, village_id=None) -> list[DuplicateGroup]:
         numbers = [r[0] for r in rows(session, "SELECT id_number FROM person WHERE id_number != '' "
                                                "GROUP BY id_number HAVING count(*) > 1")]
         live: dict[str, list[str]] = {}
-        for start in range(0, len(numbers), 500):
-            part = numbers[start:start + 500]
+        for part in chunks(numbers):
             for number, pid in rows(session, f"SELECT id_number, id FROM person WHERE deleted = 0 AND id_number IN "
-                                             f"({','.join('?' * len(part))})", part):
+                                             f"({marks(len(part))})", part):
                 live.setdefault(number, []).append(pid)
         for number in sorted(live):
             if len(live[number]) < 2:
@@ -83,7 +83,7 @@ def possible_duplicates(session, village_id=None) -> list[DuplicateGroup]:
             if any(frozenset(members) <= s for s in id_sets):
                 continue
             ids_of = rows(session, f"SELECT id_number, id_status FROM person WHERE id IN "
-                                   f"({','.join('?' * len(members))})", members)
+                                   f"({marks(len(members))})", members)
             valid = [n for n, status in ids_of if status == VALID]
             if len(valid) == len(members) and len(set(valid)) == len(valid):
                 continue

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ledgerdesk.core.dates import date_arg
 from ledgerdesk.core.errors import ValidationError
 from ledgerdesk.core.idcard import VALID, check_id_number
 from ledgerdesk.core.person_rules import FieldIssue, check_person
@@ -24,7 +25,6 @@ from ledgerdesk.services.registry_common import (
     changed_only,
     check_unit,
     choice,
-    date_value,
     fetch,
     insert_row,
     iso,
@@ -86,7 +86,7 @@ def person_values(session, given: dict[str, Any], current: dict | None) -> tuple
     if current is None or "is_party_member" in given:
         values["is_party_member"] = bool(given.get("is_party_member", False))
     if current is None or "party_joined_on" in given:
-        joined = date_value(given.get("party_joined_on"), "party_joined_on", "入党日期", not_after=today_)
+        joined = date_arg(given.get("party_joined_on"), "party_joined_on", "入党日期", not_after=today_)
         if joined and checked.birth_date and joined < checked.birth_date:
             raise ValidationError("入党日期不能早于出生日期", field="party_joined_on")
         values["party_joined_on"] = iso(joined)

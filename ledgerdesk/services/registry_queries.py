@@ -8,7 +8,7 @@ A list is two calls (architecture.md, "lazy tables"):
   (db/migrations/0003_registry_indexes.sql); the ids come back as one
   ``group_concat`` string, because stepping 200K result rows one by one costs
   more in Python than the scan itself.
-* ``*_rows(session, ids)`` — the rows of one page (a few hundred ids at most),
+* ``*rows(session, ids)`` — the rows of one page (a few hundred ids at most),
   with the joined names, in the order of ``ids``. Ids of rows deleted since
   the id list was made are left out.
 
@@ -33,12 +33,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Sequence
 
+from ledgerdesk.core.dates import stored_date
 from ledgerdesk.core.errors import NotFoundError, ValidationError
 from ledgerdesk.core.masking import mask_id_number, mask_phone
 from ledgerdesk.core.vocab import CENTER_TYPES
 from ledgerdesk.services.permissions import may_reveal
+from ledgerdesk.services.sql import Where, id_list, rows, rows_by_id
 
 # -- invalid 中心户 / 联户长 --------------------------------------------------------------
 
@@ -78,35 +80,6 @@ LIVE_HEADS_SQL = "SELECT id FROM link_head WHERE deleted = 0 AND ended_on IS NUL
 _KINDS = {"center": ("party_center", "center_id"), "link_head": ("link_head", "link_head_id")}
 
 
-def _db(session):
-    return session.ledger.db
-
-
-def _rows(session, sql: str, params: Sequence = ()) -> list[tuple]:
-    return _db(session).execute_sql(sql, tuple(params)).fetchall()
-
-
-def _id_list(session, inner_sql: str, params: Sequence = ()) -> list[str]:
-    """The ``id`` column of an ordered query as a list, fetched as one string (ids hold no commas)."""
-    row = _db(session).execute_sql(f"SELECT group_concat(id, ',') FROM ({inner_sql})", tuple(params)).fetchone()
-    return row[0].split(",") if row and row[0] else []
-
-
-def _chunks(ids: Sequence[str], size: int = 500) -> Iterable[list[str]]:
-    ids = list(ids)
-    for i in range(0, len(ids), size):
-        yield ids[i:i + size]
-
-
-def _date(value) -> dt.date | None:
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None
-
-
 # -- settings --------------------------------------------------------------------------
 
 
@@ -122,7 +95,7 @@ def bounds(session, kind: str) -> tuple[int, int]:
         raise ValidationError(f"未知的类别“{kind}”，应为 center 或 link_head", field="kind")
     keys = (f"{kind}.min_households", f"{kind}.max_households")
     with session.reading():
-        stored = dict(_rows(session, "SELECT key, value FROM setting WHERE deleted = 0 AND key IN (?, ?) "
+        stored = dict(rows(session, "SELECT key, value FROM setting WHERE deleted = 0 AND key IN (?, ?) "
                                      "ORDER BY id DESC", keys))
     out = []
     for key in keys:
@@ -157,14 +130,14 @@ VILLAGE_ORDER = "v.sort_order, v.code, v.name, v.id"
 def villages(session) -> list[VillageInfo]:
     """Live villages in display order, each with its live groups and grids."""
     with session.reading():
-        vs = _rows(session, f"SELECT v.id, v.name, v.kind, v.code, v.township_id FROM village v "
+        vs = rows(session, f"SELECT v.id, v.name, v.kind, v.code, v.township_id FROM village v "
                             f"WHERE v.deleted = 0 ORDER BY {VILLAGE_ORDER}")
         groups: dict[str, list] = {}
-        for gid, vid, name in _rows(session, "SELECT id, village_id, name FROM village_group "
+        for gid, vid, name in rows(session, "SELECT id, village_id, name FROM village_group "
                                              "WHERE deleted = 0 ORDER BY id"):
             groups.setdefault(vid, []).append((gid, name))
         grids: dict[str, list] = {}
-        for gid, vid, name in _rows(session, "SELECT id, village_id, name FROM grid WHERE deleted = 0 "
+        for gid, vid, name in rows(session, "SELECT id, village_id, name FROM grid WHERE deleted = 0 "
                                              "ORDER BY code, name, id"):
             grids.setdefault(vid, []).append((gid, name))
     return [VillageInfo(vid, name, kind, tuple(groups.get(vid, ())), tuple(grids.get(vid, ())), code, tid)
@@ -182,12 +155,12 @@ class TagInfo:
 def tags(session) -> list[TagInfo]:
     """Live tags, built-in ones first, with how many live 在册 households carry each."""
     with session.reading():
-        rows = _rows(session, """
+        found = rows(session, """
             SELECT t.id, t.name, t.builtin,
                    (SELECT count(*) FROM household_tag ht JOIN household h ON h.id = ht.household_id
                      WHERE ht.tag_id = t.id AND ht.deleted = 0 AND h.deleted = 0 AND h.status = '在册')
               FROM tag t WHERE t.deleted = 0 ORDER BY t.builtin DESC, t.id""")
-    return [TagInfo(tid, name, bool(builtin), n) for tid, name, builtin, n in rows]
+    return [TagInfo(tid, name, bool(builtin), n) for tid, name, builtin, n in found]
 
 
 # -- households -------------------------------------------------------------------------
@@ -246,31 +219,28 @@ def household_sql(query: HouseholdQuery) -> tuple[str, list]:
     # a unary + makes deleted/status unusable for index lookups (SQLite's documented hint).
     selective = bool(q.grid_id or q.tag_id or q.center_id or q.link_head_id) and not q.village_id
     plus = "+" if selective else ""
-    where, params = [f"{plus}h.deleted = 0"], []
+    where = Where(f"{plus}h.deleted = 0")
     if q.status:
-        where.append(f"{plus}h.status = ?")
-        params.append(q.status)
+        where.add(f"{plus}h.status = ?", q.status)
     for column, value in (("village_id", q.village_id), ("group_id", q.group_id), ("grid_id", q.grid_id),
                           ("level", q.level), ("center_id", q.center_id), ("link_head_id", q.link_head_id)):
         if value:
-            where.append(f"h.{column} = ?")
-            params.append(value)
+            where.add(f"h.{column} = ?", value)
     if q.tag_id:
-        where.append("h.id IN (SELECT household_id FROM household_tag WHERE tag_id = ? AND deleted = 0)")
-        params.append(q.tag_id)
+        where.add("h.id IN (SELECT household_id FROM household_tag WHERE tag_id = ? AND deleted = 0)", q.tag_id)
     if q.center == "covered":
-        where.append(f"h.center_id IN ({LIVE_CENTERS_SQL})")
+        where.add(f"h.center_id IN ({LIVE_CENTERS_SQL})")
     elif q.center == "uncovered":
-        where.append(f"(h.center_id IS NULL OR h.center_id NOT IN ({LIVE_CENTERS_SQL}))")
+        where.add(f"(h.center_id IS NULL OR h.center_id NOT IN ({LIVE_CENTERS_SQL}))")
     if q.head == "linked":
-        where.append(f"h.link_head_id IN ({LIVE_HEADS_SQL})")
+        where.add(f"h.link_head_id IN ({LIVE_HEADS_SQL})")
     elif q.head == "unlinked":
-        where.append(f"(h.link_head_id IS NULL OR h.link_head_id NOT IN ({LIVE_HEADS_SQL}))")
+        where.add(f"(h.link_head_id IS NULL OR h.link_head_id NOT IN ({LIVE_HEADS_SQL}))")
     joins, keys = HOUSEHOLD_SORTS[q.sort]
     direction = " DESC" if q.descending else ""
     order = ", ".join(f"{k}{direction}" for k in (*keys, "h.hh_no", "h.id"))
-    sql = f"SELECT h.id AS id FROM household h {joins} WHERE {' AND '.join(where)} ORDER BY {order}"
-    return sql, params
+    sql = f"SELECT h.id AS id FROM household h {joins} WHERE {where} ORDER BY {order}"
+    return sql, where.params
 
 
 def _plain_list_sql(q: HouseholdQuery) -> tuple[str, list] | None:
@@ -300,8 +270,8 @@ def household_ids(session, query: HouseholdQuery | None = None) -> list[str]:
     with session.reading():
         if plain is None:
             sql, params = household_sql(query)
-            return _id_list(session, sql, params)
-        row = _db(session).execute_sql(*plain).fetchone()
+            return id_list(session, sql, params)
+        row = session.ledger.db.execute_sql(*plain).fetchone()
     ids = row[0].split(",") if row and row[0] else []
     if query.descending:
         ids.reverse()   # (户号, id) is a total order: its reverse is the DESC order
@@ -331,7 +301,7 @@ class HouseholdRow:
 
 _SEP = "\x1f"
 
-_HOUSEHOLD_ROW_SQL = f"""
+_HOUSEHOLD_ROW_SQL = """
     SELECT h.id, h.hh_no, coalesce(hp.name, ''), coalesce(v.name, ''), coalesce(g.name, ''),
            coalesce(gr.name, ''), h.address, h.phone, h.level,
            (SELECT count(*) FROM person m WHERE m.household_id = h.id AND m.deleted = 0
@@ -348,7 +318,7 @@ _HOUSEHOLD_ROW_SQL = f"""
       LEFT JOIN person cp ON cp.id = c.person_id
       LEFT JOIN link_head l ON l.id = h.link_head_id AND l.deleted = 0 AND l.ended_on IS NULL
       LEFT JOIN person lp ON lp.id = l.person_id
-     WHERE h.deleted = 0 AND h.id IN """
+     WHERE h.deleted = 0 AND h.id IN ({marks})"""
 
 
 def _household_row(r: tuple, show: bool) -> HouseholdRow:
@@ -360,13 +330,8 @@ def _household_row(r: tuple, show: bool) -> HouseholdRow:
 def household_rows(session, ids: Sequence[str], *, reveal: bool = False) -> list[HouseholdRow]:
     """Rows of the live households ``ids`` (one page), in the order given."""
     show = reveal and may_reveal(session)
-    found: dict[str, HouseholdRow] = {}
     with session.reading():
-        for chunk in _chunks(ids):
-            sql = _HOUSEHOLD_ROW_SQL + f"({', '.join('?' * len(chunk))})"
-            for r in _rows(session, sql, chunk):
-                found[r[0]] = _household_row(r, show)
-    return [found[i] for i in ids if i in found]
+        return rows_by_id(session, _HOUSEHOLD_ROW_SQL, ids, lambda r: _household_row(r, show))
 
 
 @dataclass(frozen=True)
@@ -410,10 +375,10 @@ def household_detail(session, household_id: str, *, reveal: bool = False) -> Hou
     """Everything the household pane shows; NotFoundError when it does not exist or was deleted."""
     show = reveal and may_reveal(session)
     with session.reading():
-        rows = household_rows(session, [household_id], reveal=reveal)
-        if not rows:
+        listed = household_rows(session, [household_id], reveal=reveal)
+        if not listed:
             raise NotFoundError(f"户不存在或已删除（{household_id}）")
-        extra = _rows(session, f"""
+        extra = rows(session, f"""
             SELECT h.head_person_id, h.group_id, h.grid_id, h.lat, h.lon, h.winter_pasture, h.summer_pasture,
                    h.note,
                    (SELECT c.id FROM party_center c WHERE c.id = h.center_id AND c.deleted = 0
@@ -423,18 +388,18 @@ def household_detail(session, household_id: str, *, reveal: bool = False) -> Hou
                    EXISTS (SELECT 1 FROM party_center c WHERE c.household_id = h.id AND c.deleted = 0
                        AND c.ended_on IS NULL)
               FROM household h WHERE h.id = ?""", (household_id,))[0]
-        tag_ids = tuple(r[0] for r in _rows(session, "SELECT tag_id FROM household_tag WHERE household_id = ? "
+        tag_ids = tuple(r[0] for r in rows(session, "SELECT tag_id FROM household_tag WHERE household_id = ? "
                                                      "AND deleted = 0 ORDER BY tag_id", (household_id,)))
-        people = _rows(session, """
+        people = rows(session, """
             SELECT id, name, gender, birth_date, id_number, id_status, phone, relation, status, is_party_member,
                    household_id, ethnicity, party_branch, party_joined_on, note
               FROM person WHERE household_id = ? AND deleted = 0 ORDER BY id = ? DESC, id""",
                        (household_id, extra[0] or ""))
-    persons = tuple(PersonRow(p[0], p[1], p[2], _date(p[3]), p[4] if show else mask_id_number(p[4]), p[5],
+    persons = tuple(PersonRow(p[0], p[1], p[2], stored_date(p[3]), p[4] if show else mask_id_number(p[4]), p[5],
                               p[6] if show else mask_phone(p[6]), p[7], p[8], bool(p[9]), p[10], p[11], p[12],
-                              _date(p[13]), p[14]) for p in people)
+                              stored_date(p[13]), p[14]) for p in people)
     head, group, grid, lat, lon, winter, summer, note, center_id, head_id, is_center = extra
-    return HouseholdDetail(rows[0], persons, center_id, head_id, head, group, grid, tag_ids, lat, lon, winter,
+    return HouseholdDetail(listed[0], persons, center_id, head_id, head, group, grid, tag_ids, lat, lon, winter,
                            summer, note, bool(is_center))
 
 
@@ -449,14 +414,15 @@ class CenterQuery:
 
 
 @dataclass(frozen=True)
-class CenterRow:
+class _OwnerRow:
+    """What a 中心户 row and a 联户长 row both show."""
+
     id: str
     village: str
     household_id: str
     hh_no: str
     person_id: str
     person_name: str
-    types: tuple[str, ...]          # codes of core.vocab.CENTER_TYPES, in that order
     households: int                 # live 在册 households it covers
     minimum: int
     maximum: int
@@ -468,21 +434,13 @@ class CenterRow:
 
 
 @dataclass(frozen=True)
-class HeadRow:
-    id: str
-    village: str
-    household_id: str
-    hh_no: str
-    person_id: str
-    person_name: str
-    households: int
-    minimum: int
-    maximum: int
-    within_bounds: bool
-    invalid_reason: str
-    village_id: str = ""
-    designated_on: dt.date | None = None
-    ended_on: dt.date | None = None
+class CenterRow(_OwnerRow):
+    types: tuple[str, ...] = ()     # codes of core.vocab.CENTER_TYPES, in that order
+
+
+@dataclass(frozen=True)
+class HeadRow(_OwnerRow):
+    pass
 
 
 def _owner_count_sql(kind: str, alias: str) -> str:
@@ -496,41 +454,41 @@ def _owner_ids(session, kind: str, query: CenterQuery) -> list[str]:
     table = _KINDS[kind][0]
     if query.problem not in (None, "out_of_bounds", "invalid"):
         raise ValidationError(f"筛选条件“{query.problem}”无效，应为 out_of_bounds 或 invalid", field="problem")
-    where, params = ["c.deleted = 0"], []
+    where = Where("c.deleted = 0")
     if not query.include_ended:
-        where.append("c.ended_on IS NULL")
+        where.add("c.ended_on IS NULL")
     if query.village_id:
-        where.append("c.village_id = ?")
-        params.append(query.village_id)
+        where.add("c.village_id = ?", query.village_id)
     if query.problem == "out_of_bounds":
-        lo, hi = bounds(session, kind)
-        where.append(f"{_owner_count_sql(kind, 'c')} NOT BETWEEN ? AND ?")
-        params += [lo, hi]
+        where.add(f"{_owner_count_sql(kind, 'c')} NOT BETWEEN ? AND ?", *bounds(session, kind))
     elif query.problem == "invalid":
-        where.append(f"{invalid_reason_sql('c', 'p', center=kind == 'center')} <> ''")
+        where.add(f"{invalid_reason_sql('c', 'p', center=kind == 'center')} <> ''")
     sql = (f"SELECT c.id AS id FROM {table} c LEFT JOIN village v ON v.id = c.village_id "
            f"LEFT JOIN household hh ON hh.id = c.household_id LEFT JOIN person p ON p.id = c.person_id "
-           f"WHERE {' AND '.join(where)} ORDER BY {VILLAGE_ORDER}, hh.hh_no, c.id")
+           f"WHERE {where} ORDER BY {VILLAGE_ORDER}, hh.hh_no, c.id")
     with session.reading():
-        return _id_list(session, sql, params)
+        return id_list(session, sql, where.params)
 
 
-def _owner_rows(session, kind: str, ids: Sequence[str]) -> list[tuple]:
+def _owner_rows(session, kind: str, ids: Sequence[str], row_type: type[_OwnerRow]) -> list:
+    """Rows (``row_type``) of the 中心户 (``kind`` "center") or 联户长 ``ids``, in that order."""
     table = _KINDS[kind][0]
     types = "c.types" if kind == "center" else "''"
     lo, hi = bounds(session, kind)
-    found = {}
+    sql = (f"SELECT c.id, coalesce(v.name, ''), c.household_id, coalesce(hh.hh_no, ''), c.person_id, "
+           f"coalesce(p.name, ''), {types}, {_owner_count_sql(kind, 'c')}, "
+           f"{invalid_reason_sql('c', 'p', center=kind == 'center')}, c.village_id, c.designated_on, "
+           f"c.ended_on FROM {table} c LEFT JOIN village v ON v.id = c.village_id "
+           f"LEFT JOIN household hh ON hh.id = c.household_id LEFT JOIN person p ON p.id = c.person_id "
+           "WHERE c.deleted = 0 AND c.id IN ({marks})")
+
+    def make(r: tuple):
+        extra = {"types": center_types(r[6])} if kind == "center" else {}
+        return row_type(r[0], r[1], r[2], r[3], r[4], r[5], r[7], lo, hi, lo <= r[7] <= hi, r[8], r[9],
+                        stored_date(r[10]), stored_date(r[11]), **extra)
+
     with session.reading():
-        for chunk in _chunks(ids):
-            sql = (f"SELECT c.id, coalesce(v.name, ''), c.household_id, coalesce(hh.hh_no, ''), c.person_id, "
-                   f"coalesce(p.name, ''), {types}, {_owner_count_sql(kind, 'c')}, "
-                   f"{invalid_reason_sql('c', 'p', center=kind == 'center')}, c.village_id, c.designated_on, "
-                   f"c.ended_on FROM {table} c LEFT JOIN village v ON v.id = c.village_id "
-                   f"LEFT JOIN household hh ON hh.id = c.household_id LEFT JOIN person p ON p.id = c.person_id "
-                   f"WHERE c.deleted = 0 AND c.id IN ({', '.join('?' * len(chunk))})")
-            for r in _rows(session, sql, chunk):
-                found[r[0]] = r
-    return [(*found[i], lo, hi) for i in ids if i in found]
+        return rows_by_id(session, sql, ids, make)
 
 
 def center_types(value: str | None) -> tuple[str, ...]:
@@ -545,9 +503,7 @@ def center_ids(session, query: CenterQuery | None = None) -> list[str]:
 
 
 def center_rows(session, ids: Sequence[str]) -> list[CenterRow]:
-    return [CenterRow(r[0], r[1], r[2], r[3], r[4], r[5], center_types(r[6]), r[7], r[12], r[13],
-                      r[12] <= r[7] <= r[13], r[8], r[9], _date(r[10]), _date(r[11]))
-            for r in _owner_rows(session, "center", ids)]
+    return _owner_rows(session, "center", ids, CenterRow)
 
 
 def link_head_ids(session, query: CenterQuery | None = None) -> list[str]:
@@ -556,6 +512,4 @@ def link_head_ids(session, query: CenterQuery | None = None) -> list[str]:
 
 
 def link_head_rows(session, ids: Sequence[str]) -> list[HeadRow]:
-    return [HeadRow(r[0], r[1], r[2], r[3], r[4], r[5], r[7], r[12], r[13], r[12] <= r[7] <= r[13], r[8], r[9],
-                    _date(r[10]), _date(r[11]))
-            for r in _owner_rows(session, "link_head", ids)]
+    return _owner_rows(session, "link_head", ids, HeadRow)

@@ -30,6 +30,7 @@ from ledgerdesk.services.ledger_queries import ProblemQuery, events_of
 from ledgerdesk.services.problem_stats import (Period, ProblemStats, problem_stats, problem_stats_json,
                                                village_id_by_name)
 from ledgerdesk.services.session import Session
+from ledgerdesk.services.sql import chunks
 from ledgerdesk.services.workspace import ledger_info
 
 SHEETS = {
@@ -41,7 +42,6 @@ SHEETS = {
     "household-card": "户情卡",
 }
 _URGENCY_RANK = {"急难险重": 0, "紧急": 1}
-_CHUNK = 500
 
 
 # -- common -----------------------------------------------------------------------------------------
@@ -127,8 +127,7 @@ def ledger_lines(session: Session, period: Period, *, village_id: str | None = N
     out: list[LedgerLine] = []
     left_out = 0
     db = session.ledger.db
-    for i in range(0, len(ids), _CHUNK):
-        part = ids[i:i + _CHUNK]
+    for part in chunks(ids):
         rows = ledger.problem_rows(session, part, today=today)
         with session.reading():
             events = events_of(db, [r.id for r in rows])

@@ -18,6 +18,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Sequence
 
+from ledgerdesk.core.dates import date_arg, stored_date
 from ledgerdesk.core.errors import NotFoundError, ValidationError
 from ledgerdesk.core.ids import link_id
 from ledgerdesk.core.lifecycle import REGISTER, check_permission
@@ -26,13 +27,11 @@ from ledgerdesk.core.vocab import VISIT_KINDS
 from ledgerdesk.services import ledger
 from ledgerdesk.services.ledger_queries import _month_range
 from ledgerdesk.services.permissions import EDITORS, require
+from ledgerdesk.services.sql import Where, rows_by_id
 from ledgerdesk.store.models import Visit, VisitHousehold
 
 VISIT_SOURCE = "走访发现"
 VISIT_MARKER = "走访记录："
-
-_CHUNK = 500
-
 
 @dataclass(frozen=True)
 class VisitQuery:
@@ -69,19 +68,6 @@ class VisitDetail:
     problems: tuple[ledger.ProblemRef, ...]  # problems registered from this visit
 
 
-def _date(value, field: str, label: str) -> dt.date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(clean(value))
-    except ValueError:
-        raise ValidationError(f"{label}应为日期，如 2026-11-20，实际为“{value}”", field=field) from None
-
-
 def _text(value) -> str:
     return ledger._text(value, "text", "内容")
 
@@ -97,12 +83,8 @@ def record_visit(session, *, village_id, visited_on, kind="走访", visitors="",
     may not be in the future and ``next_due`` may not be before it.
     """
     require(session, EDITORS, "记录走访")
-    day = _date(visited_on, "visited_on", "走访日期")
-    if day is None:
-        raise ValidationError("请填写走访日期", field="visited_on")
-    if day > session.ledger.clock.today():
-        raise ValidationError("走访日期不能晚于今天", field="visited_on")
-    due = _date(next_due, "next_due", "下次走访日期")
+    day = date_arg(visited_on, "visited_on", "走访日期", required=True, not_after=session.ledger.clock.today())
+    due = date_arg(next_due, "next_due", "下次走访日期")
     if due is not None and due < day:
         raise ValidationError("下次走访日期不能早于本次走访日期", field="next_due")
     kind = clean(kind) or "走访"
@@ -184,47 +166,37 @@ def visit_ids(session, query: VisitQuery | None = None, *, today: dt.date | None
     """Ids of the live visits matching ``query``, newest first (filters in SQL)."""
     q = query or VisitQuery()
     today = today or session.ledger.clock.today()
-    where, params = ["v.deleted = 0"], []
-    if q.village_id is not None:
-        where.append("v.village_id = ?")
-        params.append(q.village_id)
-    if q.kind is not None:
-        where.append("v.kind = ?")
-        params.append(q.kind)
+    where = Where("v.deleted = 0").equal("v.village_id", q.village_id).equal("v.kind", q.kind)
     if q.month:
-        start, end = _month_range(q.month)
-        where.append("v.visited_on >= ? AND v.visited_on < ?")
-        params += [start, end]
+        where.add("v.visited_on >= ? AND v.visited_on < ?", *_month_range(q.month))
     if q.household_id is not None:
-        where.append("v.id IN (SELECT visit_id FROM visit_household WHERE household_id = ? AND deleted = 0)")
-        params.append(q.household_id)
+        where.add("v.id IN (SELECT visit_id FROM visit_household WHERE household_id = ? AND deleted = 0)",
+                  q.household_id)
     if q.due is not None:
-        where.append(_DUE_SQL if q.due else f"NOT {_DUE_SQL}")
-        params.append(today.isoformat())
+        where.add(_DUE_SQL if q.due else f"NOT {_DUE_SQL}", today.isoformat())
     direction = "DESC" if q.descending else "ASC"
     with session.reading():
         return [r[0] for r in session.ledger.db.execute_sql(
-            f"SELECT v.id FROM visit v WHERE {' AND '.join(where)} ORDER BY v.visited_on {direction}, v.id {direction}",
-            params)]
+            f"SELECT v.id FROM visit v WHERE {where} ORDER BY v.visited_on {direction}, v.id {direction}",
+            where.params)]
+
+
+_ROW_SQL = ("SELECT v.id, v.village_id, coalesce(g.name, ''), v.visited_on, v.kind, v.visitors, "
+            "(SELECT count(*) FROM visit_household a WHERE a.visit_id = v.id AND a.deleted = 0), "
+            f"v.findings, v.needs, v.next_due, {_DUE_SQL} "
+            "FROM visit v LEFT JOIN village g ON g.id = v.village_id "
+            "WHERE v.deleted = 0 AND v.id IN ({marks})")
 
 
 def visit_rows(session, ids: Sequence[str], *, today: dt.date | None = None) -> list[VisitRow]:
     """Rows for ``ids``, in the same order; missing or deleted visits are left out."""
     today = today or session.ledger.clock.today()
-    found: dict[str, VisitRow] = {}
-    db = session.ledger.db
+    def make(r: tuple) -> VisitRow:
+        return VisitRow(r[0], r[1], r[2], dt.date.fromisoformat(r[3]), r[4], r[5], r[6], r[7], r[8],
+                        stored_date(r[9]), bool(r[10]))
+
     with session.reading():
-        for i in range(0, len(ids), _CHUNK):
-            part = list(ids[i:i + _CHUNK])
-            sql = (f"SELECT v.id, v.village_id, coalesce(g.name, ''), v.visited_on, v.kind, v.visitors, "
-                   f"(SELECT count(*) FROM visit_household a WHERE a.visit_id = v.id AND a.deleted = 0), "
-                   f"v.findings, v.needs, v.next_due, {_DUE_SQL} "
-                   f"FROM visit v LEFT JOIN village g ON g.id = v.village_id "
-                   f"WHERE v.deleted = 0 AND v.id IN ({', '.join('?' * len(part))})")
-            for r in db.execute_sql(sql, [today.isoformat(), *part]):
-                found[r[0]] = VisitRow(r[0], r[1], r[2], dt.date.fromisoformat(r[3]), r[4], r[5], r[6], r[7], r[8],
-                                       dt.date.fromisoformat(r[9]) if r[9] else None, bool(r[10]))
-    return [found[i] for i in ids if i in found]
+        return rows_by_id(session, _ROW_SQL, ids, make, before=[today.isoformat()])
 
 
 def visit_detail(session, visit_id: str, *, today: dt.date | None = None) -> VisitDetail:

@@ -28,6 +28,7 @@ from ledgerdesk.core import lifecycle as L
 from ledgerdesk.core.errors import ValidationError
 from ledgerdesk.core.lifecycle import Event, ProblemState
 from ledgerdesk.services import ledger_queries as Q
+from ledgerdesk.services.sql import marks
 
 OVERDUE = "超期"
 STALE = "无进展"
@@ -180,7 +181,7 @@ def yellow_card_counts(session, month: str, *, today: dt.date | None = None,
         # is still unresolved or had an event since the month began.
         sql = ("SELECT p.id FROM problem p JOIN problem_state s ON s.problem_id = p.id "
                "WHERE p.deleted = 0 AND s.dispatched_at IS NOT NULL AND p.registered_at < ? "
-               f"AND (s.state IN ({', '.join('?' * len(unresolved))}) OR s.updated_at >= ?)")
+               f"AND (s.state IN ({marks(len(unresolved))}) OR s.updated_at >= ?)")
         params: list = [end_iso, *unresolved, start_iso]
         if village_id is not None:
             sql += " AND p.village_id = ?"

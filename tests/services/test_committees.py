@@ -13,21 +13,10 @@ from ledgerdesk.core.vocab import COMMITTEE_KINDS
 from ledgerdesk.services import committee_supervision as S
 from ledgerdesk.services import committees as C
 from ledgerdesk.services.workspace import DEFAULT_SETTINGS
-from ledgerdesk.store.models import Household, Person, Setting, Village
+from ledgerdesk.store.models import Household, Person, Setting
+from ledger_checks import refused, versions
 
 SIX = list(COMMITTEE_KINDS)
-
-
-def versions(s):
-    return s.ledger.db.execute_sql("SELECT count(*) FROM version").fetchone()[0]
-
-
-def refused(s, exc, fn, *a, **kw):
-    before = versions(s)
-    with pytest.raises(exc) as info:
-        fn(*a, **kw)
-    assert versions(s) == before
-    return info.value
 
 
 def q(s, sql, *params):
@@ -35,13 +24,10 @@ def q(s, sql, *params):
 
 
 @pytest.fixture
-def town(memory_session):
+def town(villages):
     """Two villages; 红旗村 has ten persons p-0…p-9 (p-8 去世, p-9 外出), 巴音嘎查 one person."""
-    s = memory_session
-    tid = s.ledger.get_meta("township_id")
+    s = villages
     with s.writing() as w:
-        w.insert_many(Village, ["id", "township_id", "name", "sort_order"],
-                      [("v-1", tid, "红旗村", 1), ("v-2", tid, "巴音嘎查", 2)])
         w.insert_many(Household, ["id", "village_id", "hh_no"], [("h-1", "v-1", "001"), ("h-2", "v-2", "901")])
         names = ["王建国", "李秀英", "张伟", "刘芳", "陈静", "杨磊", "赵敏", "黄强", "周丽", "吴刚"]
         w.insert_many(Person, ["id", "household_id", "name", "status"],

@@ -11,18 +11,10 @@ from ledgerdesk.services import registry as reg
 from ledgerdesk.services.check import references
 from ledgerdesk.services.registry_merge import person_references
 from ledgerdesk.store.models import ActivityAttendee, Committee, CommitteeActivity, CommitteeMember
+from ledger_checks import q, row
 
 ID_A = make_id_number("152530", dt.date(1975, 8, 8), 31, True)
 ID_B = make_id_number("152530", dt.date(1975, 8, 8), 41, True)
-
-
-def q(session, sql, *params):
-    return session.ledger.db.execute_sql(sql, params).fetchone()[0]
-
-
-def row(session, table, entity_id):
-    cur = session.ledger.db.execute_sql(f'SELECT * FROM "{table}" WHERE id = ?', (entity_id,))
-    return dict(zip([d[0] for d in cur.description], cur.fetchone()))
 
 
 @pytest.fixture

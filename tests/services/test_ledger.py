@@ -11,13 +11,10 @@ from ledgerdesk.core.ids import link_id
 from ledgerdesk.core.ledger_errors import IllegalTransitionError
 from ledgerdesk.services import ledger as LG
 from ledgerdesk.services.ledger_queries import state_values, stored_state
-from ledgerdesk.store.models import Grid, Household, PartyCenter, Person, Village
+from ledgerdesk.store.models import Grid, Household, PartyCenter, Person
+from ledger_checks import q, refusal_check
 
 # -- helpers ------------------------------------------------------------------------------------
-
-
-def q(session, sql, *params):
-    return session.ledger.db.execute_sql(sql, params).fetchone()[0]
 
 
 def snapshot(session):
@@ -28,12 +25,7 @@ def snapshot(session):
             db.execute_sql("SELECT id, ledger_no, provisional_no FROM problem ORDER BY id").fetchall())
 
 
-def refused(session, exc_type, fn, *args, **kwargs):
-    before = snapshot(session)
-    with pytest.raises(exc_type) as info:
-        fn(*args, **kwargs)
-    assert snapshot(session) == before
-    return info.value
+refused = refusal_check(snapshot)
 
 
 def as_role(session, role):
@@ -47,13 +39,11 @@ def state_matches_events(session, problem_id):
 
 
 @pytest.fixture
-def town(memory_session):
+def town(villages):
     """A village with a grid, two households, a person and a party center, written through the writer."""
-    s = memory_session
+    s = villages
     ids = {"s": s, "v": "v-1", "v2": "v-2", "grid": "grid-1", "h1": "h-1", "h2": "h-2", "p": "p-1", "c": "c-1"}
-    tid = s.ledger.get_meta("township_id")
     with s.writing() as w:
-        w.insert_many(Village, ["id", "township_id", "name"], [("v-1", tid, "红旗村"), ("v-2", tid, "巴音嘎查")])
         w.insert_many(Grid, ["id", "village_id", "name"], [("grid-1", "v-1", "第一网格")])
         w.insert_many(Household, ["id", "village_id", "hh_no", "grid_id", "head_person_id"],
                       [("h-1", "v-1", "001", "grid-1", "p-1"), ("h-2", "v-1", "002", "grid-1", None)])

@@ -10,16 +10,13 @@ from ledgerdesk.services import ledger as LG
 from ledgerdesk.services import ledger_numbers as N
 from ledgerdesk.services import workspace
 from ledgerdesk.store import database
+from ledger_checks import versions
 
 PROVISIONAL = re.compile(r"^(\d{4})-([0-9A-F]{4,16})-(\d{3,})$")
 
 
 def register(session, n=1, **kw):
     return [LG.register_problem(session, title=f"问题{i}", source="群众反映", **kw).number for i in range(n)]
-
-
-def versions(session):
-    return session.ledger.db.execute_sql("SELECT count(*) FROM version").fetchone()[0]
 
 
 def test_a_fresh_township_ledger_is_the_authority_and_issues_official_numbers(file_session):

@@ -10,24 +10,10 @@ from ledgerdesk.core.idcard import INVALID, VALID, make_id_number
 from ledgerdesk.core.ids import link_id
 from ledgerdesk.core.person_rules import check_person
 from ledgerdesk.services import registry as reg
-
-
+from ledger_checks import q, refused, row
 
 MAN_ID = make_id_number("152530", dt.date(1980, 5, 1), 11, True)
 WOMAN_ID = make_id_number("152530", dt.date(1985, 3, 9), 22, False)
-
-
-def q(session, sql, *params):
-    return session.ledger.db.execute_sql(sql, params).fetchone()[0]
-
-
-def versions(session) -> int:
-    return q(session, "SELECT count(*) FROM version")
-
-
-def row(session, table, entity_id):
-    cur = session.ledger.db.execute_sql(f'SELECT * FROM "{table}" WHERE id = ?', (entity_id,))
-    return dict(zip([d[0] for d in cur.description], cur.fetchone()))
 
 
 @pytest.fixture
@@ -43,15 +29,6 @@ def town(memory_session):
     t["grid2"] = reg.create_grid(s, village_id=t["v2"], name="第一网格")
     t["h1"] = reg.create_household(s, village_id=t["v1"], hh_no="001", group_id=t["g1"], grid_id=t["grid1"])
     return t
-
-
-def refused(session, exc_type, fn, *args, **kwargs):
-    """Call fn expecting exc_type, and check the ledger did not change at all."""
-    before = versions(session)
-    with pytest.raises(exc_type) as info:
-        fn(*args, **kwargs)
-    assert versions(session) == before
-    return info.value
 
 
 # -- hierarchy ----------------------------------------------------------------------------

@@ -9,25 +9,9 @@ from ledgerdesk.core.idcard import make_id_number
 from ledgerdesk.core.ids import link_id
 from ledgerdesk.services import registry as reg
 from ledgerdesk.store.models import Setting
+from ledger_checks import q, refused, row
 
 
-
-
-def q(session, sql, *params):
-    return session.ledger.db.execute_sql(sql, params).fetchone()[0]
-
-
-def row(session, table, entity_id):
-    cur = session.ledger.db.execute_sql(f'SELECT * FROM "{table}" WHERE id = ?', (entity_id,))
-    return dict(zip([d[0] for d in cur.description], cur.fetchone()))
-
-
-def refused(session, exc_type, fn, *args, **kwargs):
-    before = q(session, "SELECT count(*) FROM version")
-    with pytest.raises(exc_type) as info:
-        fn(*args, **kwargs)
-    assert q(session, "SELECT count(*) FROM version") == before
-    return info.value
 
 
 @pytest.fixture
