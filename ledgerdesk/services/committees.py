@@ -34,7 +34,7 @@ from ledgerdesk.core.dates import date_arg
 from ledgerdesk.core.dates import stored_date
 from ledgerdesk.core.errors import NotFoundError, ValidationError
 from ledgerdesk.core.ids import link_id
-from ledgerdesk.core.text import clean
+from ledgerdesk.core.text import clean, clean_prose
 from ledgerdesk.core.vocab import ACTIVITY_KINDS, COMMITTEE_KINDS, COMMITTEE_ROLES, CUSTOM_COMMITTEE  # noqa: F401 (ACTIVITY_KINDS re-exported)
 from ledgerdesk.services.permissions import EDITORS, require
 from ledgerdesk.services.registry_common import (
@@ -226,7 +226,8 @@ def _check_single_chair(session, committee_id: str, except_member: str | None = 
 
 
 def _short_text(value, field: str, label: str, max_len: int = 60) -> str:
-    s = clean(value)
+    """One line of text (a name, a topic): Chinese punctuation kept, line breaks folded."""
+    s = " ".join(clean_prose(value).split())
     if len(s) > max_len:
         raise ValidationError(f"{label}过长（最多{max_len}个字）", field=field)
     return s
