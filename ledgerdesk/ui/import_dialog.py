@@ -49,6 +49,24 @@ ApplyFn = Callable[..., Any]
 MAX_SHOWN_ISSUES = 5000  # the table shows this many; the count says how many there are
 
 
+def plan_counts(plan) -> tuple[int, int, int]:
+    """``(rows, valid_rows, error_rows)`` of any import plan.
+
+    The roster plan has ``counts.valid_rows``; the committee plan ``counts.rows``
+    and ``counts.error_rows``; the ledger plan ``rows`` and a set ``error_rows``.
+    """
+    counts = getattr(plan, "counts", None)
+    rows = getattr(counts, "rows", None)
+    if rows is None:
+        rows = getattr(plan, "rows", 0)
+    errors = getattr(counts, "error_rows", None)
+    if errors is None:
+        errors = getattr(plan, "error_rows", ())
+    errors = errors if isinstance(errors, int) else len(errors)
+    valid = getattr(counts, "valid_rows", None)
+    return int(rows), int(valid if valid is not None else max(0, rows - errors)), errors
+
+
 class IssuesModel(QAbstractTableModel):
     """Row errors and warnings of a plan: 类别 / 行 / 列 / 单元格 / 原因."""
 
@@ -206,6 +224,31 @@ class ImportDialog(QDialog):
                      template=template_path())
         return dialog
 
+    @classmethod
+    def for_ledger(cls, context, parent: QWidget | None = None) -> "ImportDialog":
+        """导入问题台账: an existing Excel 台账, each row's steps rebuilt (书记、管理员)."""
+        from ledgerdesk.interchange.ledger_xlsx import apply_ledger_import, plan_ledger_import
+
+        return cls(context, plan_ledger_import, apply_ledger_import, parent=parent,
+                   title=cls.tr_static("导入问题台账"),
+                   what=cls.tr_static("每行一个问题（编号、标题、来源、村、登记日期、责任人、办理时限、状态、办结情况、"
+                                      "群众评价等列）。按编号、工单号或“标题＋日期＋村”与已有问题对应：重复导入只补上"
+                                      "后来的办理环节，不会重复登记。"))
+
+    @classmethod
+    def for_committees(cls, context, parent: QWidget | None = None) -> "ImportDialog":
+        """导入六会: members (组织成员) and activities (活动记录) from Excel."""
+        from ledgerdesk.interchange.committees import apply_committee_import, plan_committee_import, template_path
+
+        def plan(session, path, *, progress=None, cancel=None):  # the committee plan reads without a cancel check
+            return plan_committee_import(session, path, progress=progress)
+
+        return cls(context, plan, apply_committee_import, parent=parent,
+                   title=cls.tr_static("导入六会"),
+                   what=cls.tr_static("按表头识别“组织成员”“活动记录”“组织”各表；人员按身份证号或本村姓名对应，"
+                                      "尚未成立的组织会成立。重复导入同一文件不会重复。"),
+                   template=template_path())
+
     @staticmethod
     def tr_static(text: str) -> str:
         from PySide6.QtCore import QCoreApplication
@@ -336,8 +379,8 @@ class ImportDialog(QDialog):
             lines = [line for line in plan.summary_lines(max_errors=0) if not line.startswith("错误 ")]
             if plan.errors:
                 lines.append(self.tr("有 {n} 行存在错误：选择“导入”将不导入任何数据；可改正文件后重新预览，"
-                                     "或选择“仅导入有效行”。").format(n=plan.counts.error_rows))
-            elif plan.counts.valid_rows:
+                                     "或选择“仅导入有效行”。").format(n=plan_counts(plan)[2]))
+            elif plan_counts(plan)[1]:
                 lines.append(self.tr("没有错误，可以导入。"))
             else:
                 lines.append(self.tr("文件中没有可导入的数据行。"))
@@ -354,7 +397,7 @@ class ImportDialog(QDialog):
         self.browse_button.setEnabled(not busy)
         self.preview_button.setEnabled(not busy)
         self.path_edit.setEnabled(not busy)
-        has_rows = plan is not None and plan.counts.valid_rows > 0
+        has_rows = plan is not None and plan_counts(plan)[1] > 0
         self.import_button.setEnabled(not busy and has_rows and not plan.errors)
         self.valid_button.setEnabled(not busy and has_rows and bool(plan.errors))
         self.close_button.setEnabled(not busy)

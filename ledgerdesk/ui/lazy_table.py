@@ -27,6 +27,9 @@ The Anki browser / calibre pattern (architecture.md, GUI):
   repaints them (they are re-fetched when next shown); the id list itself
   changes only through :meth:`reload`.
 * ``Qt.UserRole`` (:data:`ID_ROLE`) gives a row's id, :data:`ROW_ROLE` the row object.
+* ``row_key`` names the row attribute that holds its id (default ``id``).
+* :class:`RowsModel` is the same model over a short list of rows already in
+  memory (:meth:`RowsModel.set_rows`), for lists that need no paging.
 """
 
 from __future__ import annotations
@@ -94,6 +97,7 @@ class LazyTableModel(QAbstractTableModel):
         on_sort: Callable[[str, bool], None] | None = None,
         sortable: Iterable[str] | None = None,
         load: bool = True,
+        row_key: str = "id",
         parent=None,
     ):
         super().__init__(parent)
@@ -105,6 +109,7 @@ class LazyTableModel(QAbstractTableModel):
         self.page_size = page_size
         self.cache_pages = cache_pages
         self.on_sort = on_sort
+        self.row_key = row_key
         self.sortable = None if sortable is None else frozenset(sortable)
         self._ids: list[str] = []
         self._positions: dict[str, int] | None = None  # built on the first row_of()
@@ -170,7 +175,7 @@ class LazyTableModel(QAbstractTableModel):
         page_ids = self._ids[start:start + self.page_size]
         self.page_fetches += 1
         fetched = self.fetch_rows(page_ids) if page_ids else []
-        by_id = {getattr(row, "id", None): row for row in fetched}
+        by_id = {getattr(row, self.row_key, None): row for row in fetched}
         page = [by_id.get(row_id) for row_id in page_ids]
         self._pages[number] = page
         while len(self._pages) > self.cache_pages:
@@ -244,3 +249,26 @@ class LazyTableModel(QAbstractTableModel):
     def column_number(self, key: str) -> int:
         """The position of the column with ``key``, or -1."""
         return next((n for n, column in enumerate(self.columns) if column.key == key), -1)
+
+
+class RowsModel(LazyTableModel):
+    """A :class:`LazyTableModel` over rows already in memory (short lists); :meth:`set_rows` replaces them."""
+
+    def __init__(self, columns: Sequence[Column], rows: Iterable[Any] = (), *, row_key: str = "id", parent=None):
+        self._rows: dict[str, Any] = {}
+        self._order: list[str] = []
+        super().__init__(columns, lambda: list(self._order), self._held, load=False, row_key=row_key, parent=parent)
+        self.set_rows(rows)
+
+    def _held(self, ids: list[str]) -> list:
+        return [self._rows[i] for i in ids if i in self._rows]
+
+    def set_rows(self, rows: Iterable[Any]) -> None:
+        rows = list(rows)
+        self._rows = {getattr(row, self.row_key): row for row in rows}
+        self._order = [getattr(row, self.row_key) for row in rows]
+        self.reload()
+
+    def held_row(self, row_id: str) -> Any:
+        """The row of ``row_id`` (None when it is not listed)."""
+        return self._rows.get(row_id)

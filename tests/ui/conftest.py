@@ -62,3 +62,105 @@ def message_boxes(monkeypatch):
     monkeypatch.setattr(QMessageBox, "exec", fake_exec)
     monkeypatch.setattr(QMessageBox, "information", fake_information)
     return shown
+
+
+@pytest.fixture
+def page_context(runner):
+    """``make(session) -> PageContext``: what a page gets from the main window, over the test runner."""
+    from ledgerdesk.services import workspace
+    from ledgerdesk.ui.pages import PageContext
+
+    def make(session):
+        return PageContext(session, workspace.ledger_info(session), runner)
+
+    return make
+
+
+@pytest.fixture
+def ui_page(qtbot, app, page_context):
+    """``ui_page(key, session, *, size=(1198, 720))``: page ``key`` of the navigation, built over ``session``,
+    sized as in the main window at 1366×768, shown, and waited for until it is no longer ``busy`` loading."""
+    from ledgerdesk.ui.pages import PAGES
+
+    def build(key: str, session, *, size: tuple[int, int] = (1366 - 168, 720)):
+        spec = next(spec for spec in PAGES if spec.key == key)
+        page = spec.widget(page_context(session), spec)
+        qtbot.addWidget(page)
+        page.resize(*size)
+        with qtbot.waitExposed(page):
+            page.show()
+        if hasattr(page, "busy"):
+            qtbot.waitUntil(lambda: not page.busy, timeout=15_000)
+        return page
+
+    return build
+
+
+@pytest.fixture
+def import_export_buttons():
+    """``check(page, may_import, apply_fn, title)``: the page's 导入 button is enabled exactly for the roles that
+    may import, opens the import dialog of ``apply_fn`` titled ``title`` (None for the others); 导出 is enabled."""
+
+    def check(page, may_import: bool, apply_fn, title: str) -> None:
+        assert page.import_button.isEnabled() is may_import
+        assert page.export_button.isEnabled()
+        dialog = page.import_dialog()
+        if not may_import:
+            assert dialog is None
+            return
+        assert dialog._apply_fn is apply_fn and dialog.windowTitle() == title
+        dialog.reject()
+
+    return check
+
+
+@pytest.fixture
+def show_active(qtbot):
+    """``show_active(dialog)``: shown, exposed and the active window, so keys typed go to it."""
+
+    def show(dialog) -> None:
+        qtbot.addWidget(dialog)
+        with qtbot.waitExposed(dialog):
+            dialog.show()
+        dialog.activateWindow()
+        qtbot.waitUntil(dialog.isActiveWindow)
+
+    return show
+
+
+@pytest.fixture
+def type_text():
+    """``type_text(widget, text)``: typed as a Chinese input method does — one committed string
+    (QTest itself types ASCII only)."""
+    from PySide6.QtGui import QInputMethodEvent
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    def type_into(widget, text: str) -> None:
+        if text.isascii():
+            QTest.keyClicks(widget, text)
+            return
+        event = QInputMethodEvent()
+        event.setCommitString(text)
+        QApplication.sendEvent(widget, event)
+
+    return type_into
+
+
+@pytest.fixture
+def make_page(request, ui_page):
+    """``make_page(session)``: the page named by the test module's ``PAGE_KEY`` (sized ``PAGE_SIZE`` when it
+    sets one), built, shown and loaded (:func:`ui_page`)."""
+    key = request.module.PAGE_KEY
+    size = getattr(request.module, "PAGE_SIZE", (1366 - 168, 720))
+    return lambda session: ui_page(key, session, size=size)
+
+
+@pytest.fixture
+def wait_idle(qtbot):
+    """``wait_idle(page)``: wait until the page has nothing on its way from the worker (``page.busy``)."""
+
+    def wait(page) -> None:
+        qtbot.waitUntil(lambda: not page.busy, timeout=15_000)
+
+    return wait

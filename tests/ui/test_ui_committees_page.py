@@ -11,8 +11,7 @@ from PySide6.QtCore import Qt
 from ledgerdesk.core.vocab import COMMITTEE_KINDS
 from ledgerdesk.services import committee_supervision as supervision
 from ledgerdesk.services import committees as C
-from ledgerdesk.services import workspace
-from ledgerdesk.ui.pages import PAGES, PageContext, PageSpec
+from ledgerdesk.ui.pages import PAGES
 from ledgerdesk.ui.pages.committees import (
     AMBER,
     FIRST_SIX,
@@ -24,23 +23,7 @@ from ledgerdesk.ui.pages.committees import (
 )
 
 SHOTS = Path("/tmp/ui-shots")
-
-
-@pytest.fixture
-def make_page(qtbot, app, runner):
-    def build(session) -> CommitteesPage:
-        context = PageContext(session, workspace.ledger_info(session), runner)
-        page = CommitteesPage(context, PageSpec("committees", "六会", CommitteesPage))
-        qtbot.addWidget(page)
-        page.resize(1366 - 168, 720)
-        page.show()
-        wait_idle(qtbot, page)
-        return page
-    return build
-
-
-def wait_idle(qtbot, page) -> None:
-    qtbot.waitUntil(lambda: not page.busy, timeout=15_000)
+PAGE_KEY = "committees"  # make_page (conftest) builds this page
 
 
 def colour(model, row, column):
@@ -91,7 +74,7 @@ def test_a_cell_click_opens_the_committee(make_page, demo_session, qtbot):
     assert page.activity_button.isEnabled() and not page.form_button.isEnabled()
 
 
-def test_form_then_add_member_then_record_an_activity(make_page, demo_session, qtbot, message_boxes):
+def test_form_then_add_member_then_record_an_activity(make_page, demo_session, qtbot, message_boxes, wait_idle):
     s = demo_session
     page = make_page(s)
     r, v = next((r, v) for r, v in enumerate(page.model.rows) if not v.all_six_formed)
@@ -104,7 +87,7 @@ def test_form_then_add_member_then_record_an_activity(make_page, demo_session, q
     assert dialog.kind_box.currentData() == kind
     dialog.accept()
     assert not dialog.error_text()
-    wait_idle(qtbot, page)
+    wait_idle(page)
     assert page.detail is not None and page.detail.row.kind == kind
     cid = page.detail.row.id
     assert colour(page.model, r, FIRST_SIX + k) == AMBER  # formed, but no members yet
@@ -136,7 +119,7 @@ def test_form_then_add_member_then_record_an_activity(make_page, demo_session, q
         box.setValue(3)
     dialog.accept()
     assert not dialog.error_text(), dialog.error_text()
-    wait_idle(qtbot, page)
+    wait_idle(page)
     (activity,) = C.committee_detail(s, cid).activities
     assert activity.topic == "成立大会" and activity.attendees == 2
     assert all(getattr(activity, f) == 3 for f in C.figures_of(kind))
@@ -173,3 +156,50 @@ def test_screenshot_at_1366x768(make_page, demo_session, qtbot):
     qtbot.waitExposed(dialog)
     assert dialog.grab().save(str(SHOTS / "committees-activity-dialog.png"))
     dialog.reject()
+
+
+# -- Excel: 导入… / 导出… --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role, may_import", [("管理员", True), ("录入员", True), ("只读", False)])
+def test_import_button_opens_the_committee_import_for_editors(make_page, demo_session, role, may_import,
+                                                               import_export_buttons):
+    from ledgerdesk.interchange.committees import apply_committee_import
+
+    demo_session.role = role
+    import_export_buttons(make_page(demo_session), may_import, apply_committee_import, "导入六会")
+
+
+def test_export_then_import_preview_round_trip(make_page, demo_session, qtbot, tmp_path, message_boxes):
+    import openpyxl
+
+    page = make_page(demo_session)
+    target = tmp_path / "六会.xlsx"
+    assert page.export_committees(str(target)) == str(target)
+    workbook = openpyxl.load_workbook(target, read_only=True)
+    sheets = {ws.title: list(ws.iter_rows(values_only=True)) for ws in workbook.worksheets}
+    workbook.close()
+    formed = sum(1 for v in supervision.checklist(demo_session) for c in v.six if c is not None)
+    assert any(len(rows) - 1 >= formed for rows in sheets.values())  # one row per committee at least
+    assert message_boxes and str(target) in message_boxes[-1][1]
+    dialog = page.import_dialog()
+    dialog.set_path(target)
+    with qtbot.waitSignal(dialog.planned, timeout=60_000) as planned:
+        dialog.start_plan()  # the committee plan is called through the dialog's (progress, cancel) interface
+    plan = planned.args[0]
+    assert plan.counts.rows > 0  # (namesake attendees written by name alone may come back as row errors)
+    qtbot.waitUntil(lambda: dialog._task is None)
+    assert dialog.summary_label.text() != "尚未预览。"
+    assert dialog.valid_button.isEnabled() is bool(plan.errors)
+    dialog.reject()
+
+
+def test_screenshot_with_the_excel_buttons_at_1366x768(make_page, demo_session, qtbot):
+    page = make_page(demo_session)
+    page.resize(1366, 768)
+    r = next(r for r, v in enumerate(page.model.rows) if v.six[0] is not None)
+    page.open_cell(page.model.index(r, FIRST_SIX))
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    assert page.grab().save(str(SHOTS / "committees-page-1366x768.png"))
+    for button in (page.import_button, page.export_button, page.refresh_button):
+        assert button.isVisible() and page.rect().contains(button.mapTo(page, button.rect().bottomRight()))

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from ledgerdesk.services import ledger, problem_stats, workspace
+from ledgerdesk.services import ledger, problem_stats
 from ledgerdesk.ui.main_window import MainWindow
-from ledgerdesk.ui.pages import PAGES, PageContext
+from ledgerdesk.ui.pages import PAGES
 from ledgerdesk.ui.pages.dashboard import FIGURES, DashboardFigures, DashboardPage, figure_text
 
 SHOTS = Path("/tmp/ui-shots")
@@ -14,9 +14,9 @@ SPEC = next(spec for spec in PAGES if spec.key == "dashboard")
 
 
 @pytest.fixture
-def open_dashboard(qtbot, app, runner):
+def open_dashboard(qtbot, app, page_context):
     def make(session) -> DashboardPage:
-        page = DashboardPage(PageContext(session, workspace.ledger_info(session), runner), SPEC)
+        page = DashboardPage(page_context(session), SPEC)
         qtbot.addWidget(page)
         page.resize(1366 - 168, 768 - 60)
         with qtbot.waitSignal(page.figures_loaded, timeout=30000) as loaded:

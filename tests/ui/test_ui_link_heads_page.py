@@ -4,44 +4,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import Qt
 
 from ledgerdesk.services import coverage
 from ledgerdesk.services import registry_queries as rq
-from ledgerdesk.services import workspace
-from ledgerdesk.ui.pages import PageContext, PageSpec
-from ledgerdesk.ui.pages.link_heads import LinkHeadsPage
 
 SHOTS = Path("/tmp/ui-shots")
+PAGE_KEY = "link_heads"  # make_page (conftest) builds this page
 
 
-@pytest.fixture
-def make_page(qtbot, app, runner):
-    def build(session) -> LinkHeadsPage:
-        context = PageContext(session, workspace.ledger_info(session), runner)
-        page = LinkHeadsPage(context, PageSpec("link_heads", "联户长", LinkHeadsPage))
-        qtbot.addWidget(page)
-        page.resize(1366 - 168, 720)
-        page.show()
-        wait_idle(qtbot, page)
-        return page
-    return build
-
-
-def wait_idle(qtbot, page) -> None:
-    qtbot.waitUntil(lambda: not page.holder_loader.busy and not page.panel.candidate_loader.busy
-                    and page.strip.report is not None, timeout=15_000)
-
-
-def test_heads_list_filters_and_no_types(make_page, demo_session, qtbot, qtmodeltester):
+def test_heads_list_filters_and_no_types(make_page, demo_session, qtbot, qtmodeltester, wait_idle):
     page = make_page(demo_session)
     assert page.holder_model.ids() == rq.link_head_ids(demo_session, rq.CenterQuery())
     assert page.types_button is None and page.holder_model.column_number("types") == -1
     village = rq.villages(demo_session)[1]
     page.village.setCurrentIndex(page.village.findData(village.id))
     page.problem.setCurrentIndex(page.problem.findData("out_of_bounds"))
-    wait_idle(qtbot, page)
+    wait_idle(page)
     assert page.holder_model.ids() == rq.link_head_ids(
         demo_session, rq.CenterQuery(village_id=village.id, problem="out_of_bounds"))
     qtmodeltester.check(page.holder_model, force_py=True)
@@ -51,14 +30,14 @@ def test_heads_list_filters_and_no_types(make_page, demo_session, qtbot, qtmodel
     assert page.strip.uncovered_count == report.households - report.head_linked
 
 
-def test_link_and_unlink_flow(make_page, demo_session, qtbot, qtmodeltester):
+def test_link_and_unlink_flow(make_page, demo_session, qtbot, qtmodeltester, wait_idle):
     page = make_page(demo_session)
     village = max(rq.villages(demo_session),
                   key=lambda v: len(coverage.uncovered_household_ids(demo_session, "link_head", v.id)))
     page.village.setCurrentIndex(page.village.findData(village.id))
-    wait_idle(qtbot, page)
+    wait_idle(page)
     page.holder_table.selectRow(0)
-    wait_idle(qtbot, page)
+    wait_idle(page)
     panel, holder = page.panel, page.current_holder()
     low, high = rq.bounds(demo_session, "link_head")
     total = panel.covered_model.rowCount()
@@ -72,7 +51,7 @@ def test_link_and_unlink_flow(make_page, demo_session, qtbot, qtmodeltester):
     assert panel.bound_label.text().startswith(f"已选 3 户，分配后共 {total + 3} 户（范围 {low}–{high}）")
     with qtbot.waitSignal(page.coverage_loaded, timeout=15_000):
         qtbot.mouseClick(panel.assign_button, Qt.MouseButton.LeftButton)
-    wait_idle(qtbot, page)
+    wait_idle(page)
     assert panel.covered_model.rowCount() == total + 3
     assert not set(unlinked[:3]) & set(panel.candidate_model.ids())
     assert page.strip.uncovered_count == before - 3
@@ -83,16 +62,16 @@ def test_link_and_unlink_flow(make_page, demo_session, qtbot, qtmodeltester):
     panel.covered_table.select_ids(unlinked[:3])
     with qtbot.waitSignal(page.coverage_loaded, timeout=15_000):
         qtbot.keyClick(panel.covered_table, Qt.Key.Key_Delete)
-    wait_idle(qtbot, page)
+    wait_idle(page)
     assert panel.covered_model.rowCount() == total
     assert page.strip.uncovered_count == before
 
 
-def test_designate_any_resident(make_page, demo_session, qtbot):
+def test_designate_any_resident(make_page, demo_session, qtbot, wait_idle):
     page = make_page(demo_session)
     village = rq.villages(demo_session)[0]
     page.village.setCurrentIndex(page.village.findData(village.id))
-    wait_idle(qtbot, page)
+    wait_idle(page)
     heads = {r.person_id for r in rq.link_head_rows(demo_session, rq.link_head_ids(demo_session, rq.CenterQuery()))}
     target = None
     for household_id in rq.household_ids(demo_session, rq.HouseholdQuery(village_id=village.id)):

@@ -5,12 +5,10 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QInputMethodEvent
-from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLabel
 
-from ledgerdesk.services import ledger, registry, workspace
-from ledgerdesk.ui.pages import PAGES, PageContext
+from ledgerdesk.services import ledger, registry
+from ledgerdesk.ui.pages import PAGES
 from ledgerdesk.ui.pages.problems import (
     FINISHED_FOREGROUND,
     OVERDUE_BACKGROUND,
@@ -19,24 +17,9 @@ from ledgerdesk.ui.pages.problems import (
 )
 
 SHOTS = Path("/tmp/ui-shots")
+PAGE_KEY = "problems"  # make_page (conftest) builds this page
+PAGE_SIZE = (1366 - 200, 740)
 SPEC = next(spec for spec in PAGES if spec.key == "problems")
-
-
-def wait_loaded(qtbot, page):
-    qtbot.waitUntil(lambda: not page.loader.busy, timeout=15000)
-
-
-@pytest.fixture
-def open_page(qtbot, app, runner):
-    def make(session) -> ProblemsPage:
-        page = ProblemsPage(PageContext(session, workspace.ledger_info(session), runner), SPEC)
-        qtbot.addWidget(page)
-        page.resize(1366 - 200, 740)
-        with qtbot.waitExposed(page):
-            page.show()
-        wait_loaded(qtbot, page)
-        return page
-    return make
 
 
 @pytest.fixture
@@ -48,15 +31,6 @@ def register(session, title="三组路灯不亮", **kwargs):
     kwargs.setdefault("source", "群众反映")
     return ledger.register_problem(session, title=title, **kwargs)
 
-
-def type_text(widget, text):
-    """Type ``text`` as a Chinese input method does: one committed string (QTest only types ASCII)."""
-    if text.isascii():
-        QTest.keyClicks(widget, text)
-        return
-    event = QInputMethodEvent()
-    event.setCommitString(text)
-    QApplication.sendEvent(widget, event)
 
 
 def settle(qtbot, page):
@@ -96,8 +70,8 @@ def run_modal(trigger, fill):
 # -- the list ----------------------------------------------------------------------------------------
 
 
-def test_filters_show_what_the_service_finds(qtbot, open_page, demo_session):
-    page = open_page(demo_session)
+def test_filters_show_what_the_service_finds(qtbot, make_page, demo_session, wait_idle):
+    page = make_page(demo_session)
     assert page.model.ids() == ledger.problem_ids(demo_session, ledger.ProblemQuery())
     assert page.model.rowCount() == 3000
     village_id = page.village_box.itemData(2)
@@ -105,7 +79,7 @@ def test_filters_show_what_the_service_finds(qtbot, open_page, demo_session):
     def check(set_filter, query):
         set_filter()
         page.reload()  # text filters are debounced; reload at once
-        wait_loaded(qtbot, page)
+        wait_idle(page)
         expected = ledger.problem_ids(demo_session, query)
         assert page.model.ids() == expected
         assert page.count_label.text() == f"共 {len(expected):,} 件"
@@ -129,17 +103,17 @@ def test_filters_show_what_the_service_finds(qtbot, open_page, demo_session):
     check(lambda: (page.text_edit.clear(), page.responsible_edit.setText(row.responsible_person)),
           ledger.ProblemQuery(responsible=row.responsible_person))
     page.clear_filters()
-    wait_loaded(qtbot, page)
+    wait_idle(page)
     assert page.model.rowCount() == 3000
 
 
-def test_models_pass_the_model_tester(qtbot, open_page, demo_session, qtmodeltester):
-    page = open_page(demo_session)
+def test_models_pass_the_model_tester(qtbot, make_page, demo_session, qtmodeltester, wait_idle):
+    page = make_page(demo_session)
     qtmodeltester.check(page.model)
     page.table.selectRow(0)
     assert page.current_id == page.model.row_id(0)
     page.state_box.setCurrentIndex(page.state_box.findData("已销号"))
-    wait_loaded(qtbot, page)
+    wait_idle(page)
     qtmodeltester.check(page.model)
     page.table.selectRow(0)
     detail = ledger.problem_detail(demo_session, page.current_id)
@@ -147,8 +121,8 @@ def test_models_pass_the_model_tester(qtbot, open_page, demo_session, qtmodeltes
     assert all(html.escape(event.summary) in page.detail.timeline.text() for event in detail.events)
 
 
-def test_rows_are_coloured_by_overdue_yellow_and_finished(qtbot, open_page, demo_session):
-    page = open_page(demo_session)
+def test_rows_are_coloured_by_overdue_yellow_and_finished(qtbot, make_page, demo_session):
+    page = make_page(demo_session)
     rows = {row.id: row for row in ledger.problem_rows(demo_session, page.model.ids())}
 
     def paint(row_id, role):
@@ -166,12 +140,12 @@ def test_rows_are_coloured_by_overdue_yellow_and_finished(qtbot, open_page, demo
     assert paint(fresh.id, Qt.ItemDataRole.ForegroundRole) is None
 
 
-def test_yellow_card_row_is_amber(qtbot, open_page, file_session, clock):
+def test_yellow_card_row_is_amber(qtbot, make_page, file_session, clock):
     ref = register(file_session)
     ledger.dispatch(file_session, ref.id, responsible_person="王建国", responsible_unit="青山村党支部", days=3,
                     deadline_kind="自然日")
     clock.advance(days=5)
-    page = open_page(file_session)
+    page = make_page(file_session)
     row = ledger.problem_rows(file_session, [ref.id])[0]
     assert row.overdue and row.yellow
     index = page.model.index(0, 0)
@@ -180,8 +154,8 @@ def test_yellow_card_row_is_amber(qtbot, open_page, file_session, clock):
     assert "黄牌预警" in page.detail.flags_label.text() and page.detail.flags_label.isVisible()
 
 
-def test_screenshot_at_1366x768(qtbot, open_page, demo_session):
-    page = open_page(demo_session)
+def test_screenshot_at_1366x768(qtbot, make_page, demo_session, wait_idle):
+    page = make_page(demo_session)
     page.resize(1366 - 168, 768 - 60)
     page.overdue_check.setChecked(False)
     page.table.selectRow(3)
@@ -189,7 +163,7 @@ def test_screenshot_at_1366x768(qtbot, open_page, demo_session):
     SHOTS.mkdir(exist_ok=True)
     assert page.grab().save(str(SHOTS / "problems-page.png"))
     page.state_box.setCurrentIndex(page.state_box.findData("已销号"))
-    wait_loaded(qtbot, page)
+    wait_idle(page)
     page.table.selectRow(0)
     assert len(page.detail.problem.events) >= 5
     settle(qtbot, page)
@@ -199,14 +173,11 @@ def test_screenshot_at_1366x768(qtbot, open_page, demo_session):
 # -- quick entry -----------------------------------------------------------------------------------------
 
 
-def test_quick_entry_by_keyboard_registers_and_selects_the_problem(qtbot, open_page, file_session, villages):
-    page = open_page(file_session)
+def test_quick_entry_by_keyboard_registers_and_selects_the_problem(qtbot, make_page, file_session, villages,
+                                                                    type_text, wait_idle, show_active):
+    page = make_page(file_session)
     dialog = page.entry_dialog()
-    qtbot.addWidget(dialog)
-    with qtbot.waitExposed(dialog):
-        dialog.show()
-    dialog.activateWindow()
-    qtbot.waitUntil(dialog.isActiveWindow)
+    show_active(dialog)
     assert not dialog.hotline_edit.isVisible()
 
     def focused():
@@ -256,14 +227,14 @@ def test_quick_entry_by_keyboard_registers_and_selects_the_problem(qtbot, open_p
             detail.reporter, detail.reporter_phone, detail.description) == (
         "三组路灯不亮", "12345热线", "GD20261120001", category.id, "紧急", villages["白云嘎查"], "王大妈",
         "13800138000", "三组路口两盏路灯一周不亮，夜里出行不便")
-    wait_loaded(qtbot, page)
+    wait_idle(page)
     assert page.table.current_id() == problem_id == page.current_id
     assert page.detail.header.text().endswith("三组路灯不亮")
 
 
-def test_quick_entry_refuses_bad_input_at_the_field_and_saves_nothing(qtbot, open_page, file_session, villages,
+def test_quick_entry_refuses_bad_input_at_the_field_and_saves_nothing(qtbot, make_page, file_session, villages,
                                                                       message_boxes):
-    page = open_page(file_session)
+    page = make_page(file_session)
     dialog = page.entry_dialog()
     qtbot.addWidget(dialog)
     dialog.show()
@@ -291,10 +262,10 @@ def test_quick_entry_refuses_bad_input_at_the_field_and_saves_nothing(qtbot, ope
     assert message_boxes == []
 
 
-def test_quick_entry_links_a_household_found_by_search(qtbot, open_page, file_session, villages):
+def test_quick_entry_links_a_household_found_by_search(qtbot, make_page, file_session, villages):
     household = registry.create_household(file_session, village_id=villages["青山村"], hh_no="1001")
     registry.add_person(file_session, household, name="赵铁柱", make_head=True)
-    page = open_page(file_session)
+    page = make_page(file_session)
     dialog = page.entry_dialog()
     qtbot.addWidget(dialog)
     dialog.title_edit.setText("院墙倒塌")
@@ -309,8 +280,8 @@ def test_quick_entry_links_a_household_found_by_search(qtbot, open_page, file_se
     assert detail.village_id == villages["青山村"]  # taken from the household
 
 
-def test_ctrl_n_opens_the_quick_entry(qtbot, open_page, file_session, monkeypatch):
-    page = open_page(file_session)
+def test_ctrl_n_opens_the_quick_entry(qtbot, make_page, file_session, monkeypatch):
+    page = make_page(file_session)
     opened = []
     monkeypatch.setattr("ledgerdesk.ui.dialogs.problem_actions.ProblemEntryDialog.exec",
                         lambda self: opened.append(self) or 0)
@@ -324,10 +295,10 @@ def test_ctrl_n_opens_the_quick_entry(qtbot, open_page, file_session, monkeypatc
 # -- steps -----------------------------------------------------------------------------------------------
 
 
-def test_only_legal_actions_have_buttons(qtbot, open_page, file_session):
+def test_only_legal_actions_have_buttons(qtbot, make_page, file_session, wait_idle):
     ref = register(file_session)
     file_session.role = "录入员"
-    page = open_page(file_session)
+    page = make_page(file_session)
     page.table.selectRow(0)
     assert page.current_id == ref.id
     assert visible_actions(page) == set(ledger.legal_actions(file_session, ref.id)) == set()
@@ -336,23 +307,23 @@ def test_only_legal_actions_have_buttons(qtbot, open_page, file_session):
 
     file_session.role = "书记"
     page.reload()
-    wait_loaded(qtbot, page)
+    wait_idle(page)
     assert visible_actions(page) == set(ledger.legal_actions(file_session, ref.id)) == {"交办", "合并", "撤销"}
     ledger.dispatch(file_session, ref.id, responsible_person="王建国", responsible_unit="青山村党支部")
     file_session.role = "录入员"
     page.reload()
-    wait_loaded(qtbot, page)
+    wait_idle(page)
     assert visible_actions(page) == {"办理", "办结"}
     file_session.role = "只读"
     page.reload()
-    wait_loaded(qtbot, page)
+    wait_idle(page)
     assert visible_actions(page) == set()
 
 
-def test_dispatch_then_resolve_through_the_dialogs(qtbot, open_page, file_session, villages):
+def test_dispatch_then_resolve_through_the_dialogs(qtbot, make_page, file_session, villages, wait_idle):
     ref = register(file_session, village_id=villages["青山村"])
     file_session.role = "书记"
-    page = open_page(file_session)
+    page = make_page(file_session)
     page.table.selectRow(0)
 
     def fill_dispatch(dialog):
@@ -366,7 +337,7 @@ def test_dispatch_then_resolve_through_the_dialogs(qtbot, open_page, file_sessio
         dialog.save_button.click()
 
     run_modal(page.detail.buttons["交办"].click, fill_dispatch)
-    wait_loaded(qtbot, page)
+    wait_idle(page)
     detail = ledger.problem_detail(file_session, ref.id)
     assert (detail.state, detail.responsible_person, detail.responsible_unit, str(detail.deadline)) == (
         "已交办", "王建国", "青山村党支部", "2026-11-27")
@@ -380,7 +351,7 @@ def test_dispatch_then_resolve_through_the_dialogs(qtbot, open_page, file_sessio
         qtbot.keyClick(dialog.fields["note"], Qt.Key.Key_Return)  # Enter saves a one-field form
 
     run_modal(page.detail.buttons["办结"].click, fill_resolve)
-    wait_loaded(qtbot, page)
+    wait_idle(page)
     detail = ledger.problem_detail(file_session, ref.id)
     assert detail.state == "已办结"
     assert detail.events[-1].note == "更换了两盏灯泡，已恢复照明"
@@ -389,12 +360,12 @@ def test_dispatch_then_resolve_through_the_dialogs(qtbot, open_page, file_sessio
     assert visible_actions(page) == set(ledger.legal_actions(file_session, ref.id))
 
 
-def test_rate_close_and_merge_dialogs(qtbot, open_page, file_session):
+def test_rate_close_and_merge_dialogs(qtbot, make_page, file_session, wait_idle):
     first = register(file_session, title="二组水管漏水")
     second = register(file_session, title="二组水管又漏水")
     ledger.dispatch(file_session, first.id, responsible_person="李四", responsible_unit="村委会")
     ledger.resolve(file_session, first.id, "已修复")
-    page = open_page(file_session)
+    page = make_page(file_session)
 
     page.select_problem(first.id)
     dialog = page.action_dialog("评价")
@@ -407,7 +378,7 @@ def test_rate_close_and_merge_dialogs(qtbot, open_page, file_session):
     assert ledger.problem_detail(file_session, first.id).state == "已销号"
 
     page.select_problem(second.id)
-    wait_loaded(qtbot, page)
+    wait_idle(page)
     dialog = page.action_dialog("合并")
     dialog.fields["merge_search"].setText("二组水管漏")
     assert dialog.find_targets() == 1
@@ -416,9 +387,9 @@ def test_rate_close_and_merge_dialogs(qtbot, open_page, file_session):
     assert detail.state == "已合并" and detail.merged_into == first.number
 
 
-def test_a_refused_step_shows_one_message_and_changes_nothing(qtbot, open_page, file_session, message_boxes):
+def test_a_refused_step_shows_one_message_and_changes_nothing(qtbot, make_page, file_session, message_boxes):
     ref = register(file_session)
-    page = open_page(file_session)
+    page = make_page(file_session)
     page.table.selectRow(0)
     dialog = page.action_dialog("交办")
     dialog.fields["responsible_person"].setText("王建国")
@@ -465,3 +436,67 @@ def test_page_is_registered_in_the_main_window(qtbot, app, runner, file_session)
     qtbot.addWidget(window)
     page = window.show_page([spec.key for spec in PAGES].index("problems"))
     assert isinstance(page, ProblemsPage) and page.title_label.text() == "问题台账"
+
+
+# -- Excel: 导入台账… / 导出… --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role, may_import", [("书记", True), ("管理员", True), ("录入员", False), ("只读", False)])
+def test_import_button_opens_the_ledger_import_for_reviewers_only(make_page, demo_session, role, may_import,
+                                                                   import_export_buttons):
+    from ledgerdesk.interchange.ledger_xlsx import apply_ledger_import, plan_ledger_import
+
+    demo_session.role = role
+    page = make_page(demo_session)
+    import_export_buttons(page, may_import, apply_ledger_import, "导入问题台账")
+    assert may_import is False or page.import_dialog()._plan_fn is plan_ledger_import
+
+
+def test_export_writes_the_ledger_that_openpyxl_reads_back(make_page, demo_session, tmp_path, message_boxes,
+                                                            wait_idle):
+    import openpyxl
+
+    page = make_page(demo_session)
+    village_id = page.villages[0][0]
+    page.village_box.setCurrentIndex(page.village_box.findData(village_id))
+    wait_idle(page)
+    target = tmp_path / "台账.xlsx"
+    assert page.export_ledger(str(target)) == str(target)
+    workbook = openpyxl.load_workbook(target, read_only=True)
+    rows = list(workbook.worksheets[0].iter_rows(values_only=True))
+    workbook.close()
+    header = list(rows[0])
+    assert "编号" in header and "标题" in header
+    numbers = {row[header.index("编号")] for row in rows[1:]}
+    ids = ledger.problem_ids(demo_session, ledger.ProblemQuery(village_id=village_id))
+    expected = ledger.problem_rows(demo_session, ids)
+    assert numbers == {row.number for row in expected}
+    assert message_boxes and "导出" in message_boxes[-1][0] and str(target) in message_boxes[-1][1]
+
+
+def test_import_dialog_previews_an_exported_ledger_as_unchanged(qtbot, make_page, demo_session, tmp_path,
+                                                                message_boxes):
+    page = make_page(demo_session)
+    target = tmp_path / "台账.xlsx"
+    page.export_ledger(str(target))
+    dialog = page.import_dialog()
+    dialog.set_path(target)
+    with qtbot.waitSignal(dialog.planned, timeout=60_000) as planned:
+        dialog.start_plan()
+    plan = planned.args[0]
+    assert not plan.errors and plan.rows == len(ledger.problem_ids(demo_session, ledger.ProblemQuery()))
+    assert plan.new_count == 0 and dialog.import_button.isEnabled()  # the export re-imports as unchanged
+    qtbot.waitUntil(lambda: dialog._task is None)
+    dialog.reject()
+
+
+def test_screenshot_with_the_excel_buttons_at_1366x768(qtbot, make_page, demo_session):
+    page = make_page(demo_session)
+    page.resize(1366, 768)
+    page.table.selectRow(0)
+    qtbot.waitUntil(lambda: page.detail.problem is not None)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    assert page.grab().save(str(SHOTS / "problems-page-1366x768.png"))
+    for button in (page.import_button, page.export_button, page.new_button):
+        assert button.isVisible() and button.width() >= button.sizeHint().width()  # nothing clipped
+        assert page.rect().contains(button.mapTo(page, button.rect().bottomRight()))

@@ -2,38 +2,18 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from pathlib import Path
 
-import pytest
+import openpyxl
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from ledgerdesk.core.idcard import make_id_number
 from ledgerdesk.services import registry_queries as rq
-from ledgerdesk.services import workspace
-from ledgerdesk.ui.pages import PageContext, PageSpec
-from ledgerdesk.ui.pages.registry import RegistryPage
 
 SHOTS = Path("/tmp/ui-shots")
-
-
-@pytest.fixture
-def make_page(qtbot, app, runner):
-    def build(session) -> RegistryPage:
-        context = PageContext(session, workspace.ledger_info(session), runner)
-        page = RegistryPage(context, PageSpec("registry", "户籍", RegistryPage))
-        qtbot.addWidget(page)
-        page.resize(1366 - 168, 720)
-        page.show()
-        wait_loaded(qtbot, page)
-        return page
-    return build
-
-
-def wait_loaded(qtbot, page) -> None:
-    qtbot.waitUntil(lambda: not page.loader.busy, timeout=15_000)
+PAGE_KEY = "registry"  # make_page (conftest) builds this page
 
 
 def filled(page, fill):
@@ -50,7 +30,7 @@ def filled(page, fill):
     return seen
 
 
-def test_list_is_the_service_list_and_filters_change_it(make_page, demo_session, qtmodeltester, qtbot):
+def test_list_is_the_service_list_and_filters_change_it(make_page, demo_session, qtmodeltester, qtbot, wait_idle):
     page = make_page(demo_session)
     everything = rq.household_ids(demo_session, rq.HouseholdQuery())
     assert page.model.ids() == everything
@@ -68,30 +48,30 @@ def test_list_is_the_service_list_and_filters_change_it(make_page, demo_session,
     ]
     for filters, query in cases:
         page.set_filters(**filters)
-        wait_loaded(qtbot, page)
+        wait_idle(page)
         expected = rq.household_ids(demo_session, query)
         assert page.model.ids() == expected, filters
         assert 0 < len(expected) < len(everything)
     qtmodeltester.check(page.model, force_py=True)
 
 
-def test_sorting_asks_the_service(make_page, demo_session, qtbot):
+def test_sorting_asks_the_service(make_page, demo_session, qtbot, wait_idle):
     page = make_page(demo_session)
     page.set_filters(village=rq.villages(demo_session)[0].id)
-    wait_loaded(qtbot, page)
+    wait_idle(page)
     column = page.model.column_number("members")
     page.table.horizontalHeader().setSortIndicator(column, Qt.SortOrder.DescendingOrder)
-    wait_loaded(qtbot, page)
+    wait_idle(page)
     assert page.sort == ("members", True)
     query = rq.HouseholdQuery(village_id=rq.villages(demo_session)[0].id, sort="members", descending=True)
     assert page.model.ids() == rq.household_ids(demo_session, query)
 
 
-def test_filters_and_columns_are_remembered(make_page, demo_session, qtbot):
+def test_filters_and_columns_are_remembered(make_page, demo_session, qtbot, wait_idle):
     page = make_page(demo_session)
     village = rq.villages(demo_session)[1]
     page.set_filters(village=village.id, level="黄")
-    wait_loaded(qtbot, page)
+    wait_idle(page)
     page.table.setColumnWidth(1, 150)
     again = make_page(demo_session)
     assert again.village.currentData() == village.id and again.level.currentData() == "黄"
@@ -99,14 +79,14 @@ def test_filters_and_columns_are_remembered(make_page, demo_session, qtbot):
     assert again.table.columnWidth(1) == 150
 
 
-def test_search_lists_the_households_of_the_hits(make_page, demo_session, qtbot):
+def test_search_lists_the_households_of_the_hits(make_page, demo_session, qtbot, wait_idle):
     from ledgerdesk.services import search
 
     page = make_page(demo_session)
     name = page.model.row_at(5).head_name
     page.search.setText(name)
     page.reload()
-    wait_loaded(qtbot, page)
+    wait_idle(page)
     hits = search.search(demo_session, name, limit=500)
     assert page.model.ids() == list(dict.fromkeys(h.household_id for h in hits))
     assert name in page.count_label.text()
@@ -203,11 +183,11 @@ def test_invalid_id_is_saved_with_a_non_blocking_notice(make_page, demo_session,
     assert page.person_model.rowCount() == len(names)
 
 
-def test_new_household_then_edit(make_page, demo_session, qtbot):
+def test_new_household_then_edit(make_page, demo_session, qtbot, wait_idle):
     page = make_page(demo_session)
     village = rq.villages(demo_session)[0]
     page.set_filters(village=village.id)
-    wait_loaded(qtbot, page)
+    wait_idle(page)
     count = page.model.rowCount()
 
     def fill(dialog):
@@ -218,7 +198,7 @@ def test_new_household_then_edit(make_page, demo_session, qtbot):
 
     filled(page, fill)
     qtbot.keyClick(page.table, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
-    wait_loaded(qtbot, page)
+    wait_idle(page)
     assert page.model.rowCount() == count + 1
     new_id = page.table.current_id()
     row = rq.household_rows(demo_session, [new_id])[0]
@@ -229,13 +209,13 @@ def test_new_household_then_edit(make_page, demo_session, qtbot):
     assert page.model.row_at(page.model.row_of(new_id)).address == "测试路2号"
 
 
-def test_move_out_takes_the_household_off_the_list(make_page, demo_session, qtbot, message_boxes):
+def test_move_out_takes_the_household_off_the_list(make_page, demo_session, qtbot, message_boxes, wait_idle):
     page = make_page(demo_session)
     count = page.model.rowCount()
     page.table.selectRow(3)
     household_id = page.table.current_id()
     page.move_out()
-    wait_loaded(qtbot, page)
+    wait_idle(page)
     assert message_boxes and "迁出" in message_boxes[0][1]
     assert page.model.rowCount() == count - 1 and page.model.row_of(household_id) == -1
     assert rq.household_rows(demo_session, [household_id])[0].status == "迁出"
@@ -254,15 +234,18 @@ def test_keyboard_ctrl_f_and_enter(make_page, demo_session, qtbot):
     assert opened.args == [page.model.row_id(0)]
 
 
-def test_export_writes_the_listed_households_masked(make_page, demo_session, qtbot, tmp_path):
+def test_export_writes_the_listed_households_masked(make_page, demo_session, qtbot, tmp_path, wait_idle):
     page = make_page(demo_session)
     page.set_filters(village=rq.villages(demo_session)[0].id)
-    wait_loaded(qtbot, page)
-    target = tmp_path / "list.csv"
+    wait_idle(page)
+    target = tmp_path / "list.xlsx"
     assert page.export_list(str(target)) == str(target)
-    with open(target, encoding="utf-8-sig") as handle:
-        lines = list(csv.reader(handle))
+    workbook = openpyxl.load_workbook(target, read_only=True)
+    lines = [["" if v is None else v for v in row] for row in workbook.active.iter_rows(values_only=True)]
+    workbook.close()
     assert len(lines) == page.model.rowCount() + 1
     assert lines[0][0] == "户号"
+    first = page.model.row_at(0)
+    assert lines[1][0] == first.hh_no and lines[1][6] == first.members  # 户号 as text, 人数 as a number
     phones = [line[7] for line in lines[1:] if line[7]]
     assert phones and all("*" in phone for phone in phones)

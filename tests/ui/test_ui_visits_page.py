@@ -4,45 +4,18 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QInputMethodEvent
-from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from ledgerdesk.services import ledger, registry, visits, workspace
+from ledgerdesk.services import ledger, registry, visits
 from ledgerdesk.ui.main_window import MainWindow
-from ledgerdesk.ui.pages import PAGES, PageContext
+from ledgerdesk.ui.pages import PAGES
 from ledgerdesk.ui.pages.problems import ProblemsPage
 from ledgerdesk.ui.pages.visits import DUE_BACKGROUND, VisitsPage
 
 SHOTS = Path("/tmp/ui-shots")
+PAGE_KEY = "visits"  # make_page (conftest) builds this page
+PAGE_SIZE = (1366 - 168, 768 - 60)
 SPEC = next(spec for spec in PAGES if spec.key == "visits")
-
-
-def wait_loaded(qtbot, page):
-    qtbot.waitUntil(lambda: not page.loader.busy, timeout=15000)
-
-
-def type_text(widget, text):
-    """Type ``text`` as a Chinese input method does (QTest itself types ASCII only)."""
-    if text.isascii():
-        QTest.keyClicks(widget, text)
-        return
-    event = QInputMethodEvent()
-    event.setCommitString(text)
-    QApplication.sendEvent(widget, event)
-
-
-@pytest.fixture
-def open_page(qtbot, app, runner):
-    def make(session) -> VisitsPage:
-        page = VisitsPage(PageContext(session, workspace.ledger_info(session), runner), SPEC)
-        qtbot.addWidget(page)
-        page.resize(1366 - 168, 768 - 60)
-        with qtbot.waitExposed(page):
-            page.show()
-        wait_loaded(qtbot, page)
-        return page
-    return make
 
 
 @pytest.fixture
@@ -56,8 +29,8 @@ def village(file_session):
     return village_id, households
 
 
-def test_filters_show_what_the_service_finds(qtbot, open_page, demo_session, qtmodeltester):
-    page = open_page(demo_session)
+def test_filters_show_what_the_service_finds(qtbot, make_page, demo_session, qtmodeltester, wait_idle):
+    page = make_page(demo_session)
     assert page.model.ids() == visits.visit_ids(demo_session, visits.VisitQuery())
     qtmodeltester.check(page.model)
     village_id = page.village_box.itemData(3)
@@ -69,26 +42,23 @@ def test_filters_show_what_the_service_finds(qtbot, open_page, demo_session, qtm
         (lambda: page.kind_box.setCurrentText("院坝会"), visits.VisitQuery(due=True, kind="院坝会")),
     ):
         change()
-        wait_loaded(qtbot, page)
+        wait_idle(page)
         expected = visits.visit_ids(demo_session, query)
         assert page.model.ids() == expected
         assert page.count_label.text() == f"共 {len(expected):,} 次"
     assert 0 < len(expected) < 8000
     page.kind_box.setCurrentIndex(0)
-    wait_loaded(qtbot, page)
+    wait_idle(page)
     assert page.model.data(page.model.index(0, 0), Qt.ItemDataRole.BackgroundRole) == DUE_BACKGROUND
     qtmodeltester.check(page.model)
 
 
-def test_record_a_visit_by_keyboard(qtbot, open_page, file_session, village, clock):
+def test_record_a_visit_by_keyboard(qtbot, make_page, file_session, village, clock, type_text, wait_idle,
+                                    show_active):
     village_id, households = village
-    page = open_page(file_session)
+    page = make_page(file_session)
     dialog = page.record_dialog()
-    qtbot.addWidget(dialog)
-    with qtbot.waitExposed(dialog):
-        dialog.show()
-    dialog.activateWindow()
-    qtbot.waitUntil(dialog.isActiveWindow)
+    show_active(dialog)
 
     def focused():
         return QApplication.focusWidget()
@@ -139,13 +109,13 @@ def test_record_a_visit_by_keyboard(qtbot, open_page, file_session, village, clo
         == (village_id, "2026-11-20", "敲门行动", "张书记、李网格员", "老人独居，院墙有裂缝", "希望帮助修缮院墙",
             "2026-12-20")
     assert detail.household_ids == (households[0],)
-    wait_loaded(qtbot, page)
+    wait_idle(page)
     assert page.table.current_id() == visit_id == page.current_id
     assert page.to_problem_button.isVisible()
 
 
-def test_record_refuses_bad_input_at_the_field(qtbot, open_page, file_session, village):
-    page = open_page(file_session)
+def test_record_refuses_bad_input_at_the_field(qtbot, make_page, file_session, village):
+    page = make_page(file_session)
     dialog = page.record_dialog()
     qtbot.addWidget(dialog)
     dialog.show()
@@ -159,7 +129,7 @@ def test_record_refuses_bad_input_at_the_field(qtbot, open_page, file_session, v
     assert visits.visit_ids(file_session, visits.VisitQuery()) == []
 
 
-def test_visit_needs_become_a_problem_in_one_action(qtbot, app, runner, file_session, village, monkeypatch):
+def test_visit_needs_become_a_problem_in_one_action(qtbot, app, runner, file_session, village, monkeypatch, wait_idle):
     village_id, households = village
     with_needs = visits.record_visit(file_session, village_id=village_id, visited_on="2026-11-18",
                                      household_ids=households, findings="道路积水", needs="希望硬化入户路\n另需路灯")
@@ -170,7 +140,7 @@ def test_visit_needs_become_a_problem_in_one_action(qtbot, app, runner, file_ses
     with qtbot.waitExposed(window):
         window.showNormal()
     page = window.show_page([spec.key for spec in PAGES].index("visits"))
-    wait_loaded(qtbot, page)
+    wait_idle(page)
 
     page.select_visit(without)
     assert not page.to_problem_button.isVisible() and page.to_problem_dialog() is None
@@ -195,10 +165,10 @@ def test_visit_needs_become_a_problem_in_one_action(qtbot, app, runner, file_ses
     assert page.detail_labels["problems"].text() == detail.number
 
 
-def test_screenshot_at_1366x768(qtbot, open_page, demo_session):
-    page = open_page(demo_session)
+def test_screenshot_at_1366x768(qtbot, make_page, demo_session, wait_idle):
+    page = make_page(demo_session)
     page.due_check.setChecked(True)
-    wait_loaded(qtbot, page)
+    wait_idle(page)
     page.table.selectRow(0)
     qtbot.wait(200)
     SHOTS.mkdir(exist_ok=True)

@@ -17,8 +17,14 @@ from ledgerdesk.core.errors import ValidationError
 from ledgerdesk.core.vocab import COMMITTEE_KINDS, COMMITTEE_ROLES, CUSTOM_COMMITTEE
 from ledgerdesk.services import committees as committee_service
 from ledgerdesk.services.session import Session
-from ledgerdesk.ui.dialogs.problem_forms import HouseholdPicker, ServiceForm, SubmitTextEdit, date_edit, from_qdate
-from ledgerdesk.ui.dialogs.visit_forms import HouseholdList
+from ledgerdesk.ui.dialogs.problem_forms import (
+    HouseholdList,
+    HouseholdPicker,
+    ServiceForm,
+    SubmitTextEdit,
+    date_edit,
+    from_qdate,
+)
 
 Search = Callable[[str], list[tuple[str, str]]]
 

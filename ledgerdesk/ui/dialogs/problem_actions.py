@@ -33,6 +33,7 @@ from ledgerdesk.ui.dialogs.problem_forms import (
     ServiceForm,
     SubmitTextEdit,
     VillageBox,
+    add_category_and_urgency,
     date_edit,
     from_qdate,
     required_text,
@@ -134,12 +135,7 @@ class ProblemEntryDialog(ServiceForm):
         self.source_box.addItems(vocab.SOURCES)
         self.source_box.setCurrentText("群众反映")
         self.hotline_edit = self.add_row("hotline_no", _tr("12345 工单号："), QLineEdit())
-        self.category_box = self.add_row("category_id", _tr("问题类别："), QComboBox())
-        self.category_box.addItem(_tr("（暂不分类）"), None)
-        for category in ledger_service.categories(session):
-            self.category_box.addItem(f"{category.domain} · {category.name}", category.id)
-        self.urgency_box = self.add_row("urgency", _tr("紧急程度："), QComboBox())
-        self.urgency_box.addItems(vocab.URGENCIES)
+        self.category_box, self.urgency_box = add_category_and_urgency(self, session)
         self.village_box = self.add_row("village_id", _tr("村（社区、嘎查）："), VillageBox(villages))
         self.household_picker = self.add_row("household_ids", _tr("涉及的户："), HouseholdPicker(search))
         self.reporter_edit = self.add_row("reporter", _tr("反映人："), QLineEdit())

@@ -1,5 +1,6 @@
-"""Building blocks of the 问题台账 and 走访 forms: a form that saves through one service call,
-an Enter-to-save text box, a typeahead village box and a household picker.
+"""Building blocks of the 问题台账, 走访 and 六会 forms: a form that saves through one service call,
+an Enter-to-save text box, a typeahead village box, a household picker and a list of picked households,
+and the 问题类别 / 紧急程度 rows.
 
 A :class:`ServiceForm` is a :class:`~ledgerdesk.ui.dialogs.field_form.FieldForm`:
 a refused call (ValidationError, IllegalTransitionError, PermissionDeniedError …)
@@ -12,16 +13,21 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Callable
 
-from PySide6.QtCore import QDate, QStringListModel, Qt, QTimer, Signal
+from PySide6.QtCore import QDate, QEvent, QStringListModel, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QCompleter,
     QDateEdit,
     QDialogButtonBox,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -268,6 +274,66 @@ class HouseholdPicker(QLineEdit):
     def clear_pick(self) -> None:
         self._picked = None
         self.clear()
+
+
+class HouseholdList(QWidget):
+    """Households picked one by one with a :class:`HouseholdPicker`; Delete removes the selected one."""
+
+    def __init__(self, picker: HouseholdPicker, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.picker = picker
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addWidget(picker)
+        row = QHBoxLayout()
+        self.list = QListWidget()
+        self.list.setMaximumHeight(96)
+        row.addWidget(self.list, 1)
+        self.remove_button = QPushButton(self.tr("移除"))
+        self.remove_button.setAutoDefault(False)
+        self.remove_button.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # the keyboard way is Delete in the list
+        self.remove_button.clicked.connect(self.remove_selected)
+        row.addWidget(self.remove_button, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(row)
+        picker.picked.connect(self.add)
+        self.list.installEventFilter(self)
+        self.setFocusProxy(picker)
+
+    def eventFilter(self, watched, event) -> bool:
+        if watched is self.list and event.type() == QEvent.Type.KeyPress and event.key() in (
+                Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+            self.remove_selected()
+            return True
+        return super().eventFilter(watched, event)
+
+    def add(self, household_id: str, label: str) -> None:
+        if household_id not in self.ids():
+            item = QListWidgetItem(label.strip())
+            item.setData(Qt.ItemDataRole.UserRole, household_id)
+            self.list.addItem(item)
+        self.picker.clear_pick()
+
+    def remove_selected(self) -> None:
+        for item in self.list.selectedItems():
+            self.list.takeItem(self.list.row(item))
+
+    def ids(self) -> list[str]:
+        return [self.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.list.count())]
+
+
+def add_category_and_urgency(form: ServiceForm, session) -> tuple[QComboBox, QComboBox]:
+    """The 问题类别 (from the ledger's categories; first "暂不分类") and 紧急程度 rows of a problem form."""
+    from ledgerdesk.core.vocab import URGENCIES
+    from ledgerdesk.services import ledger as ledger_service
+
+    category = form.add_row("category_id", form.tr("问题类别："), QComboBox())
+    category.addItem(form.tr("（暂不分类）"), None)
+    for item in ledger_service.categories(session):
+        category.addItem(f"{item.domain} · {item.name}", item.id)
+    urgency = form.add_row("urgency", form.tr("紧急程度："), QComboBox())
+    urgency.addItems(URGENCIES)
+    return category, urgency
 
 
 # -- choices from the services ---------------------------------------------------------------------

@@ -8,32 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtCore import QCoreApplication, QEvent, Qt
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
-    QHBoxLayout,
-    QLineEdit,
-    QListWidget,
-    QListWidgetItem,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QCoreApplication
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLineEdit, QWidget
 
 from ledgerdesk.core import vocab
-from ledgerdesk.services import ledger as ledger_service
 from ledgerdesk.services import visits as visit_service
 from ledgerdesk.services.session import Session
-from ledgerdesk.ui.dialogs.problem_forms import (
-    HouseholdPicker,
-    ServiceForm,
-    SubmitTextEdit,
-    VillageBox,
-    date_edit,
-    from_qdate,
-    required_text,
-)
+from ledgerdesk.ui.dialogs import problem_forms as forms
+from ledgerdesk.ui.dialogs.problem_forms import HouseholdList
 
 DEFAULT_NEXT_DUE_DAYS = 30
 TITLE_LENGTH = 30
@@ -43,53 +25,7 @@ def _tr(text: str) -> str:
     return QCoreApplication.translate("VisitForms", text)
 
 
-class HouseholdList(QWidget):
-    """Households picked one by one with a :class:`HouseholdPicker`; Delete removes the selected one."""
-
-    def __init__(self, picker: HouseholdPicker, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.picker = picker
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(4)
-        layout.addWidget(picker)
-        row = QHBoxLayout()
-        self.list = QListWidget()
-        self.list.setMaximumHeight(96)
-        row.addWidget(self.list, 1)
-        self.remove_button = QPushButton(_tr("移除"))
-        self.remove_button.setAutoDefault(False)
-        self.remove_button.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # the keyboard way is Delete in the list
-        self.remove_button.clicked.connect(self.remove_selected)
-        row.addWidget(self.remove_button, 0, Qt.AlignmentFlag.AlignTop)
-        layout.addLayout(row)
-        picker.picked.connect(self.add)
-        self.list.installEventFilter(self)
-        self.setFocusProxy(picker)
-
-    def eventFilter(self, watched, event) -> bool:
-        if watched is self.list and event.type() == QEvent.Type.KeyPress and event.key() in (
-                Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
-            self.remove_selected()
-            return True
-        return super().eventFilter(watched, event)
-
-    def add(self, household_id: str, label: str) -> None:
-        if household_id not in self.ids():
-            item = QListWidgetItem(label.strip())
-            item.setData(Qt.ItemDataRole.UserRole, household_id)
-            self.list.addItem(item)
-        self.picker.clear_pick()
-
-    def remove_selected(self) -> None:
-        for item in self.list.selectedItems():
-            self.list.takeItem(self.list.row(item))
-
-    def ids(self) -> list[str]:
-        return [self.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.list.count())]
-
-
-class VisitRecordDialog(ServiceForm):
+class VisitRecordDialog(forms.ServiceForm):
     """记录走访: date, kind, village, visitors, households, findings, needs, next visit due."""
 
     def __init__(self, session: Session, villages: list[tuple[str, str]], search=None, *,
@@ -98,28 +34,28 @@ class VisitRecordDialog(ServiceForm):
         self.session = session
         self.setMinimumWidth(640)
         today = session.ledger.clock.today()
-        self.date_edit = self.add_row("visited_on", _tr("走访日期："), date_edit(today))
+        self.date_edit = self.add_row("visited_on", _tr("走访日期："), forms.date_edit(today))
         self.kind_box = self.add_row("kind", _tr("走访形式："), QComboBox())
         self.kind_box.addItems(vocab.VISIT_KINDS)
-        self.village_box = self.add_row("village_id", _tr("村（社区、嘎查）："), VillageBox(villages))
+        self.village_box = self.add_row("village_id", _tr("村（社区、嘎查）："), forms.VillageBox(villages))
         self.village_box.set_village(village_id)
         self.visitors_edit = self.add_row("visitors", _tr("走访人员："), QLineEdit())
         self.visitors_edit.setPlaceholderText(_tr("如：张书记、李网格员"))
-        self.picker = HouseholdPicker(search)
+        self.picker = forms.HouseholdPicker(search)
         self.households = self.add_row("household_ids", _tr("走访的户："), HouseholdList(self.picker))
         due_row = QWidget()
         due_layout = QHBoxLayout(due_row)
         due_layout.setContentsMargins(0, 0, 0, 0)
         self.due_check = QCheckBox(_tr("需要再次走访"))
-        self.due_edit = date_edit(today + dt.timedelta(days=DEFAULT_NEXT_DUE_DAYS))
+        self.due_edit = forms.date_edit(today + dt.timedelta(days=DEFAULT_NEXT_DUE_DAYS))
         self.due_edit.setEnabled(False)
         self.due_check.toggled.connect(self.due_edit.setEnabled)
         due_layout.addWidget(self.due_check)
         due_layout.addWidget(self.due_edit)
         due_layout.addStretch(1)
         self.add_row("next_due", _tr("下次走访："), due_row)
-        self.findings_edit = self.add_row("findings", _tr("发现的情况："), SubmitTextEdit(lines=3))
-        self.needs_edit = self.add_row("needs", _tr("群众诉求："), SubmitTextEdit(lines=3))
+        self.findings_edit = self.add_row("findings", _tr("发现的情况："), forms.SubmitTextEdit(lines=3))
+        self.needs_edit = self.add_row("needs", _tr("群众诉求："), forms.SubmitTextEdit(lines=3))
         self.needs_edit.setPlaceholderText(_tr("群众提出的困难和要求（回车保存）；保存后可一键转为问题"))
         order = [self.date_edit, self.kind_box, self.village_box, self.visitors_edit, self.picker,
                  self.households.list, self.due_check, self.due_edit, self.findings_edit, self.needs_edit,
@@ -134,13 +70,13 @@ class VisitRecordDialog(ServiceForm):
         return visit_service.record_visit(
             self.session,
             village_id=self.village_box.village_id(),
-            visited_on=from_qdate(self.date_edit.date()),
+            visited_on=forms.from_qdate(self.date_edit.date()),
             kind=self.kind_box.currentText(),
             visitors=self.visitors_edit.text().strip(),
             household_ids=tuple(self.households.ids()),
             findings=self.findings_edit.text().strip(),
             needs=self.needs_edit.text().strip(),
-            next_due=from_qdate(self.due_edit.date()) if self.due_check.isChecked() else None,
+            next_due=forms.from_qdate(self.due_edit.date()) if self.due_check.isChecked() else None,
         )
 
 
@@ -150,7 +86,7 @@ def default_title(needs: str) -> str:
     return first if len(first) <= TITLE_LENGTH else first[:TITLE_LENGTH - 1] + "…"
 
 
-class VisitToProblemDialog(ServiceForm):
+class VisitToProblemDialog(forms.ServiceForm):
     """转为问题: the visit's needs become a ledger problem (source 走访发现) in one step."""
 
     def __init__(self, session: Session, visit_id: str, needs: str, *, label: str = "",
@@ -161,13 +97,8 @@ class VisitToProblemDialog(ServiceForm):
         self.session = session
         self.visit_id = visit_id
         self.title_edit = self.add_row("title", _tr("问题标题："), QLineEdit(default_title(needs)))
-        self.category_box = self.add_row("category_id", _tr("问题类别："), QComboBox())
-        self.category_box.addItem(_tr("（暂不分类）"), None)
-        for category in ledger_service.categories(session):
-            self.category_box.addItem(f"{category.domain} · {category.name}", category.id)
-        self.urgency_box = self.add_row("urgency", _tr("紧急程度："), QComboBox())
-        self.urgency_box.addItems(vocab.URGENCIES)
-        self.description_edit = self.add_row("description", _tr("问题描述："), SubmitTextEdit(lines=4))
+        self.category_box, self.urgency_box = forms.add_category_and_urgency(self, session)
+        self.description_edit = self.add_row("description", _tr("问题描述："), forms.SubmitTextEdit(lines=4))
         self.description_edit.setPlainText(needs)
         self.save_button.setText(_tr("转为问题"))
         self.title_edit.setFocus()
@@ -176,7 +107,7 @@ class VisitToProblemDialog(ServiceForm):
     def submit(self):
         return visit_service.problem_from_visit(
             self.session, self.visit_id,
-            title=required_text(self.title_edit, "请填写问题标题", "title"),
+            title=forms.required_text(self.title_edit, "请填写问题标题", "title"),
             description=self.description_edit.text().strip(),
             category_id=self.category_box.currentData(),
             urgency=self.urgency_box.currentText(),

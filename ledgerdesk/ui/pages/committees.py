@@ -16,7 +16,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
     QPushButton,
-    QSplitter,
     QTableView,
     QTableWidget,
     QTableWidgetItem,
@@ -35,8 +34,10 @@ from PySide6.QtWidgets import (
 )
 
 from ledgerdesk.core.vocab import COMMITTEE_KINDS
+from ledgerdesk.interchange.committees import export_committees
 from ledgerdesk.services import committee_supervision as supervision
 from ledgerdesk.services import committees as committee_service
+from ledgerdesk.services import permissions
 from ledgerdesk.ui.dialogs.committee_forms import (
     ActivityDialog,
     AddMemberDialog,
@@ -45,14 +46,15 @@ from ledgerdesk.ui.dialogs.committee_forms import (
     person_search,
 )
 from ledgerdesk.ui.error_dialog import show_error
-from ledgerdesk.ui.pages.base import Page, selectable_label
+from ledgerdesk.ui.import_dialog import ImportDialog
+from ledgerdesk.ui.pages.base import Page, detail_header, selectable_label
+from ledgerdesk.ui.widgets.common import AMBER, RED, page_shortcuts, run_modal, splitter
+from ledgerdesk.ui.widgets.transfer import ExcelActions
 
 if TYPE_CHECKING:
     from ledgerdesk.ui.pages import PageContext, PageSpec
 
 GREEN = QColor("#dff3e4")
-AMBER = QColor("#fff1c2")
-RED = QColor("#fbd5d2")
 SIX = tuple(COMMITTEE_KINDS)
 FIRST_SIX, OTHER_COLUMN = 1, 1 + len(SIX)
 LAST_COLUMN, QUARTER_COLUMN = OTHER_COLUMN + 1, OTHER_COLUMN + 2
@@ -154,11 +156,13 @@ class CommitteeGridModel(QAbstractTableModel):
         return None
 
 
-class CommitteesPage(Page):
+class CommitteesPage(ExcelActions, Page):
     """The grid on top, the chosen committee's members and activity log below."""
 
     committee_changed = Signal(str)
     loaded = Signal(int)  # villages shown
+    committees_imported = Signal(object)  # the import result, after 导入…
+    make_import_dialog = staticmethod(ImportDialog.for_committees)
 
     def __init__(self, context: "PageContext", spec: "PageSpec"):
         super().__init__(spec.title)
@@ -179,9 +183,15 @@ class CommitteesPage(Page):
         self.summary = QLabel()
         self.summary.setObjectName("pageSubtitle")
         top.addWidget(self.summary, 1)
+        excel = self.excel_buttons(can_import=self.session.role in permissions.EDITORS,  # as apply_committee_import
+                                   import_text=self.tr("导入…"), import_tip=self.tr("从 Excel 导入六会成员和活动记录"),
+                                   denied_tip=self.tr("只读角色不能导入六会"),
+                                   export_tip=self.tr("把六会组织、成员和活动导出为 Excel 表格（可再导入）；身份证号遮挡"),
+                                   export=self.export_committees)
         self.refresh_button = QPushButton(self.tr("刷新 (F5)"))
         self.refresh_button.clicked.connect(self.reload)
-        top.addWidget(self.refresh_button)
+        for button in (*excel, self.refresh_button):
+            top.addWidget(button)
         self.body.addLayout(top)
 
         self.model = CommitteeGridModel(self)
@@ -199,18 +209,9 @@ class CommitteesPage(Page):
         self.grid.clicked.connect(self.open_cell)
         self.grid.activated.connect(self.open_cell)
 
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.setChildrenCollapsible(False)
-        splitter.addWidget(self.grid)
-        splitter.addWidget(self._build_detail())
-        splitter.setStretchFactor(0, 1)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([300, 340])
-        self.body.addWidget(splitter, 1)
-
-        for key, slot in (("F5", self.reload), ("Ctrl+N", self.open_activity)):
-            shortcut = QShortcut(QKeySequence(key), self, slot)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.body.addWidget(splitter(Qt.Orientation.Vertical, self.grid, self._build_detail(), stretch=(1, 1),
+                                     sizes=(300, 340)), 1)
+        page_shortcuts(self, ("F5", self.reload), ("Ctrl+N", self.open_activity))
         self._show_detail()
         self.reload()
 
@@ -221,8 +222,7 @@ class CommitteesPage(Page):
         layout = QVBoxLayout(box)
         layout.setContentsMargins(0, 4, 0, 0)
         head = QHBoxLayout()
-        self.header = selectable_label("", "detailHeader")
-        self.header.setStyleSheet("font-size: 14pt; font-weight: bold; color: #1f2933;")
+        self.header = detail_header()
         self.header.setWordWrap(False)
         head.addWidget(self.header)
         self.committee_box = QComboBox()
@@ -479,26 +479,35 @@ class CommitteesPage(Page):
         dialog.saved.connect(lambda _id: self._after_change(d.row.id))
         return dialog
 
-    def _run(self, dialog) -> None:
-        if dialog is None:
-            return
-        dialog.exec()
-        dialog.deleteLater()
-
     def open_form(self) -> None:
-        self._run(self.form_dialog())
+        run_modal(self.form_dialog())
 
     def open_dissolve(self) -> None:
-        self._run(self.dissolve_dialog())
+        run_modal(self.dissolve_dialog())
 
     def open_add_member(self) -> None:
-        self._run(self.add_member_dialog())
+        run_modal(self.add_member_dialog())
 
     def open_leave(self) -> None:
         if self.members.currentRow() < 0:
             QMessageBox.information(self, self.tr("成员离任"), self.tr("请先在成员表中选择要离任的成员。"))
             return
-        self._run(self.leave_dialog())
+        run_modal(self.leave_dialog())
 
     def open_activity(self) -> None:
-        self._run(self.activity_dialog())
+        run_modal(self.activity_dialog())
+
+    # -- Excel ----------------------------------------------------------------------------------------------
+
+    def after_import(self, result) -> None:
+        self.committees_imported.emit(result)
+        self._show_detail(self._committee_id())
+        self.reload()
+
+    def export_committees(self, path: str | None = None) -> str | None:
+        """Write every village's committees, members and activities to an .xlsx on the worker; its path, or None."""
+        return self.export_with(
+            title=self.tr("导出六会"), default_name="六会.xlsx", path=path,
+            write=lambda session, target, _progress, _cancel: export_committees(session, target),
+            done_text=lambda result, target: self.tr("已导出 {c} 个组织、{m} 名成员、{a} 次活动到 {path}").format(
+                c=result.committees, m=result.members, a=result.activities, path=target))

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QLocale, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -39,9 +39,11 @@ from PySide6.QtWidgets import (
 from ledgerdesk.services import ledger as ledger_service
 from ledgerdesk.services import problem_stats, stats
 from ledgerdesk.services.permissions import ADMIN, CLERK, SECRETARY
+from ledgerdesk.services.yellow_cards import YellowCard
 from ledgerdesk.ui.error_dialog import user_message
-from ledgerdesk.ui.lazy_table import Column, LazyTableModel
-from ledgerdesk.ui.pages.base import Page, selectable_label
+from ledgerdesk.ui.lazy_table import Column, RowsModel
+from ledgerdesk.ui.pages.base import Page, selectable_label, show_problem
+from ledgerdesk.ui.widgets.common import page_shortcut
 from ledgerdesk.ui.widgets.record_table import RecordTable
 
 if TYPE_CHECKING:
@@ -97,19 +99,6 @@ class TodoItem:
 
 
 @dataclass(frozen=True)
-class CardItem:
-    """One line of 黄牌预警 (``id`` is the problem's)."""
-
-    id: str
-    number: str
-    title: str
-    person: str
-    unit: str
-    since: dt.date | None
-    reason: str
-
-
-@dataclass(frozen=True)
 class DashboardFigures:
     """What the worker reads for the dashboard, as plain data."""
 
@@ -117,7 +106,7 @@ class DashboardFigures:
     stats: Any  # problem_stats.ProblemStats
     todo_counts: tuple[tuple[str, int], ...]
     todo: tuple[TodoItem, ...]
-    cards: tuple[CardItem, ...]
+    cards: tuple[YellowCard, ...]  # as ledger.yellow_cards gives them
 
 
 def todo_rules(role: str) -> tuple[tuple[str, dict[str, Any]], ...]:
@@ -141,8 +130,7 @@ def load_figures(session, today: dt.date) -> DashboardFigures:
         for row in ledger_service.problem_rows(session, fresh, today=today):
             items.append(TodoItem(row.id, label, row.number, row.title, row.village, row.state, row.deadline,
                                   row.overdue))
-    cards = [CardItem(c.problem_id, c.number, c.title, c.person, c.unit, c.since, c.reason)
-             for c in ledger_service.yellow_cards(session, today=today)[:CARD_LIMIT]]
+    cards = ledger_service.yellow_cards(session, today=today)[:CARD_LIMIT]
     return DashboardFigures(month, figures, tuple((label, n) for label, n in counts if n or label != MINE),
                             tuple(items), tuple(cards))
 
@@ -159,36 +147,18 @@ def _date(value: Any) -> str:
     return value.isoformat() if isinstance(value, dt.date) else str(value or "")
 
 
-TODO_COLUMNS = (
-    Column("task", "事项", 84),
-    Column("number", "编号", 150),
-    Column("title", "标题", 170),
-    Column("village", "村", 80),
-    Column("deadline", "期限", 90, display=lambda r: _date(r.deadline)),
-)
-CARD_COLUMNS = (
-    Column("number", "编号", 150),
-    Column("title", "标题", 150),
-    Column("person", "责任人", 70),
-    Column("unit", "责任单位", 110),
-    Column("since", "亮牌日期", 90, display=lambda r: _date(r.since)),
-    Column("reason", "原因", 200),
-)
+def _problem(title_width: int) -> tuple[Column, Column]:
+    """编号 and 标题, the columns every list of problems starts with."""
+    return Column("number", "编号", 150), Column("title", "标题", title_width)
 
 
-def _list_model(columns, rows: tuple = ()) -> LazyTableModel:
-    """A lazy model over rows already in memory (the dashboard's short lists)."""
-    holder = {"rows": {row.id: row for row in rows}, "ids": [row.id for row in rows]}
-    model = LazyTableModel(columns, lambda: list(holder["ids"]), lambda ids: [holder["rows"][i] for i in ids
-                                                                              if i in holder["rows"]])
-    model.holder = holder  # type: ignore[attr-defined]
-    return model
+def _day(key: str, title: str) -> Column:
+    return Column(key, title, 90, display=lambda r: _date(getattr(r, key)))
 
 
-def _set_rows(model: LazyTableModel, rows: tuple) -> None:
-    model.holder["rows"] = {row.id: row for row in rows}  # type: ignore[attr-defined]
-    model.holder["ids"] = [row.id for row in rows]  # type: ignore[attr-defined]
-    model.reload()
+TODO_COLUMNS = (Column("task", "事项", 84), *_problem(170), Column("village", "村", 80), _day("deadline", "期限"))
+CARD_COLUMNS = (*_problem(150), Column("person", "责任人", 70), Column("unit", "责任单位", 110),
+                _day("since", "亮牌日期"), Column("reason", "原因", 200))
 
 
 class DashboardPage(Page):
@@ -235,7 +205,7 @@ class DashboardPage(Page):
         self.todo_counts_label = QLabel("")
         self.todo_counts_label.setWordWrap(True)
         todo_layout.addWidget(self.todo_counts_label)
-        self.todo_model = _list_model(TODO_COLUMNS)
+        self.todo_model = RowsModel(TODO_COLUMNS)
         self.todo_table = RecordTable(self.todo_model, "dashboard/todo")
         self.todo_table.opened.connect(self.open_problem)
         todo_layout.addWidget(self.todo_table, 1)
@@ -243,7 +213,7 @@ class DashboardPage(Page):
         cards_layout = QVBoxLayout(self.cards_box)
         self.cards_count_label = QLabel("")
         cards_layout.addWidget(self.cards_count_label)
-        self.cards_model = _list_model(CARD_COLUMNS)
+        self.cards_model = RowsModel(CARD_COLUMNS, row_key="problem_id")
         self.cards_table = RecordTable(self.cards_model, "dashboard/cards")
         self.cards_table.opened.connect(self.open_problem)
         cards_layout.addWidget(self.cards_table, 1)
@@ -282,8 +252,7 @@ class DashboardPage(Page):
         facts.addWidget(refresh)
         self.body.addLayout(facts)
 
-        refresh_key = QShortcut(QKeySequence(Qt.Key.Key_F5), self, self.refresh)
-        refresh_key.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)  # only while this page shows
+        page_shortcut(self, "F5", self.refresh)  # only while this page shows
         self._load_timer = QTimer(self)
         self._load_timer.setSingleShot(True)
         self._load_timer.setInterval(LOAD_DELAY_MS)
@@ -292,37 +261,37 @@ class DashboardPage(Page):
 
     # -- tiles ----------------------------------------------------------------------------------------
 
-    def _figure_tile(self, key: str, label: str) -> QFrame:
+    @staticmethod
+    def _tile(kind: str, layout_class, vertical_margin: int, spacing: int, caption: str, *,
+              value_first: bool, align: Qt.AlignmentFlag) -> tuple[QFrame, QLabel]:
+        """A framed tile (style ``{kind}Tile``) with a caption (``{kind}Label``) and a value (``{kind}Value``)."""
         tile = QFrame()
-        tile.setObjectName("figureTile")
-        layout = QVBoxLayout(tile)
-        layout.setContentsMargins(8, 6, 8, 6)
-        layout.setSpacing(2)
+        tile.setObjectName(f"{kind}Tile")
+        layout = layout_class(tile)
+        layout.setContentsMargins(8, vertical_margin, 8, vertical_margin)
+        layout.setSpacing(spacing)
+        label = QLabel(caption)
+        label.setObjectName(f"{kind}Label")
         value = QLabel("—")
-        value.setObjectName("figureValue")
-        value.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        caption = QLabel(self.tr(label))
-        caption.setObjectName("figureLabel")
-        caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout.addWidget(value)
-        layout.addWidget(caption)
-        self.figure_labels[key] = value
+        value.setObjectName(f"{kind}Value")
+        value.setAlignment(align)
+        if value_first:
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            layout.addWidget(value)
+            layout.addWidget(label)
+        else:
+            layout.addWidget(label)
+            layout.addWidget(value, 1)
+        return tile, value
+
+    def _figure_tile(self, key: str, label: str) -> QFrame:
+        tile, self.figure_labels[key] = self._tile("figure", QVBoxLayout, 6, 2, self.tr(label), value_first=True,
+                                                   align=Qt.AlignmentFlag.AlignCenter)
         return tile
 
     def _count_tile(self, key: str, label: str) -> QFrame:
-        tile = QFrame()
-        tile.setObjectName("countTile")
-        layout = QHBoxLayout(tile)
-        layout.setContentsMargins(8, 3, 8, 3)
-        layout.setSpacing(6)
-        caption = QLabel(label)
-        caption.setObjectName("countLabel")
-        value = QLabel("—")
-        value.setObjectName("countValue")
-        value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        layout.addWidget(caption)
-        layout.addWidget(value, 1)
-        self.value_labels[key] = value
+        tile, self.value_labels[key] = self._tile("count", QHBoxLayout, 3, 6, label, value_first=False,
+                                                  align=Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return tile
 
     # -- loading ----------------------------------------------------------------------------------------
@@ -396,8 +365,8 @@ class DashboardPage(Page):
                                            + self.tr("（双击打开）"))
         else:
             self.todo_counts_label.setText(self.tr("当前角色“{role}”没有待办事项。").format(role=self._session.role))
-        _set_rows(self.todo_model, figures.todo)
-        _set_rows(self.cards_model, figures.cards)
+        self.todo_model.set_rows(figures.todo)
+        self.cards_model.set_rows(figures.cards)
         self.cards_count_label.setText(self.tr("当前黄牌 {n} 张（超期未办结，或久无办理进展）").format(n=f"{len(figures.cards):,}"))
         self.status_label.setText(self.tr("已更新"))
         self.figures_loaded.emit(figures)
@@ -406,24 +375,4 @@ class DashboardPage(Page):
 
     def open_problem(self, problem_id: str) -> None:
         """Show ``problem_id`` on the 问题台账 page (when the window has one)."""
-        window = self.window()
-        page_of = getattr(window, "page", None)
-        if page_of is None:
-            return
-        try:
-            problems = page_of("problems")
-        except StopIteration:
-            return
-        show = getattr(window, "show_page", None)
-        keys = [spec.key for spec in _pages()]
-        if show is not None and "problems" in keys:
-            show(keys.index("problems"))
-        if hasattr(problems, "select_problem"):
-            problems.select_problem(problem_id)
-
-
-def _pages():
-    from ledgerdesk.ui.pages import PAGES  # the registry imports this module
-
-    return PAGES
-
+        show_problem(self, problem_id)

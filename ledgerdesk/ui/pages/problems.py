@@ -20,12 +20,11 @@ import html
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QKeySequence, QShortcut
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -33,19 +32,23 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QScrollArea,
-    QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
 from ledgerdesk.core import lifecycle, vocab
 from ledgerdesk.core.errors import NotFoundError
+from ledgerdesk.interchange.ledger_xlsx import export_ledger
 from ledgerdesk.services import ledger as ledger_service
+from ledgerdesk.services import permissions
 from ledgerdesk.ui.dialogs.problem_actions import ACTION_KINDS, ProblemActionDialog, ProblemEntryDialog
-from ledgerdesk.ui.dialogs.problem_forms import household_search, village_choices
-from ledgerdesk.ui.lazy_table import Column, LazyTableModel
-from ledgerdesk.ui.pages.base import Page, selectable_label
-from ledgerdesk.ui.widgets.record_table import IdLoader, RecordTable, load_state, save_state
+from ledgerdesk.ui.dialogs.problem_forms import household_search
+from ledgerdesk.ui.import_dialog import ImportDialog
+from ledgerdesk.ui.lazy_table import Column
+from ledgerdesk.ui.pages.base import detail_header, scroll_column, selectable_label
+from ledgerdesk.ui.pages.list_page import ListDetailPage, choice_box, date_text, month_choices  # noqa: F401 — re-exported
+from ledgerdesk.ui.widgets.common import page_shortcuts, run_modal
+from ledgerdesk.ui.widgets.transfer import ExcelActions
 
 if TYPE_CHECKING:
     from ledgerdesk.ui.pages import PageContext, PageSpec
@@ -55,19 +58,7 @@ YELLOW_BACKGROUND = QColor("#fff0c2")
 FINISHED_FOREGROUND = QColor("#7b8794")
 FINISHED_STATES = lifecycle.RESOLVED_STATES | lifecycle.TERMINAL_STATES
 SETTINGS_KEY = "problems"
-MONTHS_OFFERED = 24
 SORTABLE = ("registered_at", "number", "deadline", "state", "urgency")  # ProblemQuery.sort keys
-
-
-def date_text(value: Any) -> str:
-    """A date (or the date part of a date-time / ISO text) as YYYY-MM-DD; "" for none."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)[:10]
 
 
 def time_text(value: Any) -> str:
@@ -105,16 +96,6 @@ def problem_columns() -> list[Column]:
     ]
 
 
-def month_choices(today: dt.date, count: int = MONTHS_OFFERED) -> list[str]:
-    """``YYYY-MM`` of this month and the ``count - 1`` before it, newest first."""
-    year, month = today.year, today.month
-    months = []
-    for _ in range(count):
-        months.append(f"{year:04d}-{month:02d}")
-        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
-    return months
-
-
 def event_summary(event) -> str:
     """One line saying what an event recorded, from whichever of its fields are filled."""
     parts = []
@@ -141,75 +122,39 @@ def event_summary(event) -> str:
     return "；".join(parts)
 
 
-class ProblemsPage(Page):
+class ProblemsPage(ExcelActions, ListDetailPage):
     """Filters on top, the list on the left, the selected problem on the right."""
 
+    SETTINGS_KEY = SETTINGS_KEY
+    list_ids = staticmethod(ledger_service.problem_ids)
+    list_rows = staticmethod(ledger_service.problem_rows)
+    make_import_dialog = staticmethod(ImportDialog.for_ledger)
     problem_changed = Signal(str)  # a problem was registered or took a step
+    problems_imported = Signal(object)  # the import result, after 导入台账
 
     def __init__(self, context: "PageContext", spec: "PageSpec"):
-        super().__init__(spec.title)
-        self.context = context
-        self.session = context.session
-        self.today = self.session.ledger.clock.today()
-        self.current_id: str | None = None
-        self._pending_select: str | None = None
-        self.villages = village_choices(self.session)
-
+        super().__init__(context, spec)
         self._build_filters()
         self.sort: tuple[str, bool] = ("registered_at", True)
-        self.model = LazyTableModel(problem_columns(), self._query_ids, self._fetch_rows, load=False,
-                                    on_sort=self._sort_by, sortable=SORTABLE)
-        self.table = RecordTable(self.model, f"{SETTINGS_KEY}/table")
-        self.table.selection_changed.connect(self._selection_changed)
+        detail = ProblemDetailPane()
+        detail.action_requested.connect(self.run_action)
+        self.build_list(problem_columns(), detail, sizes=(640, 460), on_sort=self._sort_by, sortable=SORTABLE)
         self.table.opened.connect(lambda _id: self._focus_actions())
         self._sync_sort_indicator()
-        self.loader = IdLoader(context.runner, self.session, self.model, self)
-        self.loader.loaded.connect(self._ids_loaded)
-
-        self.detail = ProblemDetailPane()
-        self.detail.action_requested.connect(self.run_action)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.setChildrenCollapsible(False)
-        splitter.addWidget(self.table)
-        splitter.addWidget(self.detail)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
-        splitter.setSizes([640, 460])
-        self.body.addWidget(splitter, 1)
-
-        self._text_timer = QTimer(self)
-        self._text_timer.setSingleShot(True)
-        self._text_timer.setInterval(300)
-        self._text_timer.timeout.connect(self.reload)
-
-        for key, slot in (("Ctrl+N", self.open_entry), ("F5", self.reload), ("Ctrl+F", self._focus_search)):
-            shortcut = QShortcut(QKeySequence(key), self, slot)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        page_shortcuts(self, ("Ctrl+N", self.open_entry), ("F5", self.reload), ("Ctrl+F", self._focus_search))
         self._restore_filters()
         self.reload()
 
     # -- filters -------------------------------------------------------------------------------------
 
     def _build_filters(self) -> None:
-        self.state_box = QComboBox()
-        self.state_box.addItem(self.tr("全部状态"), None)
-        self.state_box.addItem(self.tr("未办结"), "未办结")
-        self.state_box.addItem(self.tr("办结（含已评价、已销号）"), "办结")
+        self.state_box = choice_box(self.tr("全部状态"), [("未办结", self.tr("未办结")),
+                                                        ("办结", self.tr("办结（含已评价、已销号）")),
+                                                        *lifecycle.STATES])
         self.state_box.setToolTip(self.tr("未办结：登记、已交办、办理中；办结：已办结、已评价、已销号"))
-        for state in lifecycle.STATES:
-            self.state_box.addItem(state, state)
-        self.source_box = QComboBox()
-        self.source_box.addItem(self.tr("全部来源"), None)
-        for source in vocab.SOURCES:
-            self.source_box.addItem(source, source)
-        self.village_box = QComboBox()
-        self.village_box.addItem(self.tr("全部村"), None)
-        for village_id, name in self.villages:
-            self.village_box.addItem(name, village_id)
-        self.month_box = QComboBox()
-        self.month_box.addItem(self.tr("全部月份"), None)
-        for month in month_choices(self.today):
-            self.month_box.addItem(month, month)
+        self.source_box = choice_box(self.tr("全部来源"), vocab.SOURCES)
+        self.village_box = self.village_box_filter()
+        self.month_box = self.month_box_filter()
         for box in (self.state_box, self.source_box, self.village_box, self.month_box):
             box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             box.setMinimumContentsLength(7)
@@ -226,8 +171,12 @@ class ProblemsPage(Page):
         self.new_button = QPushButton(self.tr("登记问题 (Ctrl+N)"))
         self.new_button.setObjectName("primaryAction")
         self.new_button.clicked.connect(self.open_entry)
-        self.count_label = QLabel()
-        self.count_label.setObjectName("pageSubtitle")
+        excel = self.excel_buttons(can_import=self.session.role in permissions.REVIEWERS,
+                                   import_text=self.tr("导入台账…"),
+                                   import_tip=self.tr("从 Excel 问题台账导入（书记、管理员）"),
+                                   denied_tip=self.tr("只有书记和管理员可以导入问题台账"),
+                                   export_tip=self.tr("把问题台账导出为 Excel 表格（可再导入）；反映人电话按权限遮挡"),
+                                   export=self.export_ledger)
 
         first = QHBoxLayout()
         for label, widget in ((self.tr("状态"), self.state_box), (self.tr("来源"), self.source_box),
@@ -236,6 +185,9 @@ class ProblemsPage(Page):
             first.addWidget(widget)
             first.addSpacing(6)
         first.addWidget(self.responsible_edit, 1)
+        first.addSpacing(6)
+        for button in excel:
+            first.addWidget(button)
         second = QHBoxLayout()
         second.addWidget(self.text_edit, 1)
         second.addWidget(self.overdue_check)
@@ -248,12 +200,10 @@ class ProblemsPage(Page):
         self.body.addLayout(first)
         self.body.addLayout(second)
 
-        for box in (self.state_box, self.source_box, self.village_box, self.month_box):
-            box.currentIndexChanged.connect(self.reload)
-        for check in (self.overdue_check, self.yellow_check):
-            check.toggled.connect(self.reload)
-        self.text_edit.textChanged.connect(lambda _t: self._text_timer.start())
-        self.responsible_edit.textChanged.connect(lambda _t: self._text_timer.start())
+    def filter_widgets(self) -> dict[str, QWidget]:
+        return {"state": self.state_box, "source": self.source_box, "village": self.village_box,
+                "month": self.month_box, "overdue": self.overdue_check, "yellow": self.yellow_check,
+                "responsible": self.responsible_edit, "text": self.text_edit}
 
     def query(self) -> ledger_service.ProblemQuery:
         """The filters as a service query."""
@@ -287,94 +237,14 @@ class ProblemsPage(Page):
         self.sort = (key, descending)
         self.reload()
 
-    def clear_filters(self) -> None:
-        widgets = (self.state_box, self.source_box, self.village_box, self.month_box, self.overdue_check,
-                   self.yellow_check, self.text_edit, self.responsible_edit)
-        for widget in widgets:
-            widget.blockSignals(True)
-        for box in (self.state_box, self.source_box, self.village_box, self.month_box):
-            box.setCurrentIndex(0)
-        self.overdue_check.setChecked(False)
-        self.yellow_check.setChecked(False)
-        self.text_edit.clear()
-        self.responsible_edit.clear()
-        for widget in widgets:
-            widget.blockSignals(False)
-        self.reload()
-
-    def _filter_state(self) -> dict[str, Any]:
-        return {"state": self.state_box.currentData(), "source": self.source_box.currentData(),
-                "village": self.village_box.currentData(), "month": self.month_box.currentData(),
-                "overdue": self.overdue_check.isChecked(), "yellow": self.yellow_check.isChecked(),
-                "responsible": self.responsible_edit.text(), "text": self.text_edit.text()}
-
-    def _restore_filters(self) -> None:
-        state = load_state(f"{SETTINGS_KEY}/filters")
-        if not state:
-            return
-        pairs = ((self.state_box, "state"), (self.source_box, "source"), (self.village_box, "village"),
-                 (self.month_box, "month"))
-        for box, key in pairs:
-            box.blockSignals(True)
-            box.setCurrentIndex(max(0, box.findData(state.get(key))))
-            box.blockSignals(False)
-        for check, key in ((self.overdue_check, "overdue"), (self.yellow_check, "yellow")):
-            check.blockSignals(True)
-            check.setChecked(bool(state.get(key)))
-            check.blockSignals(False)
-        for edit, key in ((self.responsible_edit, "responsible"), (self.text_edit, "text")):
-            edit.blockSignals(True)
-            edit.setText(str(state.get(key) or ""))
-            edit.blockSignals(False)
-
     # -- the list ------------------------------------------------------------------------------------
 
-    def _query_ids(self) -> list[str]:
-        return ledger_service.problem_ids(self.session, self.query())
-
-    def _fetch_rows(self, ids: list[str]) -> list:
-        return ledger_service.problem_rows(self.session, ids)
-
-    def reload(self, *_args, select: str | None = None) -> None:
-        """Re-run the id query on the worker thread (filters as they are now); keep or set the selection."""
-        self._text_timer.stop()
-        self._pending_select = select or self.current_id
-        save_state(f"{SETTINGS_KEY}/filters", self._filter_state())
-        query = self.query()
-        session = self.session
-        self.count_label.setText(self.tr("正在查找…"))
-        self.loader.load(lambda: ledger_service.problem_ids(session, query))
-
-    def _ids_loaded(self, count: int) -> None:
-        self.count_label.setText(self.tr("共 {n} 件").format(n=f"{count:,}"))
-        wanted, self._pending_select = self._pending_select, None
-        if wanted and self.table.select_ids([wanted]):
-            self._show(wanted)
-            return
-        self._show(self.table.current_id())
-
-    def _selection_changed(self) -> None:
-        if self.loader.busy:
-            return
-        selected = self.table.current_id()
-        if selected != self.current_id:
-            self._show(selected)
+    def count_text(self, count: int) -> str:
+        return self.tr("共 {n} 件").format(n=f"{count:,}")
 
     def select_problem(self, problem_id: str) -> None:
         """Show ``problem_id``: selected in the list (clearing the filters if they hide it)."""
-        if self.loader.busy:  # a list on its way keeps this selection, not an older one
-            self._pending_select = problem_id
-        if self.table.select_ids([problem_id]):
-            self._show(problem_id)
-            return
-        self._pending_select = problem_id
-        widgets = (self.state_box, self.source_box, self.village_box, self.month_box)
-        if any(box.currentIndex() for box in widgets) or self.overdue_check.isChecked() or \
-                self.yellow_check.isChecked() or self.text_edit.text() or self.responsible_edit.text():
-            self.clear_filters()
-            self._pending_select = problem_id
-            return
-        self.reload(select=problem_id)
+        self.select_record(problem_id)
 
     def _show(self, problem_id: str | None) -> None:
         self.current_id = problem_id
@@ -410,9 +280,7 @@ class ProblemsPage(Page):
         return dialog
 
     def open_entry(self) -> None:
-        dialog = self.entry_dialog()
-        dialog.exec()
-        dialog.deleteLater()
+        run_modal(self.entry_dialog())
 
     def _registered(self, ref) -> None:
         self.problem_changed.emit(ref.id)
@@ -437,13 +305,26 @@ class ProblemsPage(Page):
     def run_action(self, kind: str) -> None:
         if self.current_id is None:
             return
-        dialog = self.action_dialog(kind)
-        dialog.exec()
-        dialog.deleteLater()
+        run_modal(self.action_dialog(kind))
 
     def _stepped(self, problem_id: str) -> None:
         self.problem_changed.emit(problem_id)
         self.reload(select=problem_id)
+
+    # -- Excel ----------------------------------------------------------------------------------------
+
+    def after_import(self, result) -> None:
+        self.problems_imported.emit(result)
+        self.reload()
+
+    def export_ledger(self, path: str | None = None) -> str | None:
+        """Write the 问题台账 (the village filtered, else all) to an .xlsx on the worker; its path, or None."""
+        village_id = self.village_box.currentData()
+        return self.export_with(
+            title=self.tr("导出问题台账"), default_name="问题台账.xlsx", path=path,
+            write=lambda session, target, progress, _cancel: export_ledger(session, target, village_id=village_id,
+                                                                            progress=progress),
+            done_text=lambda result, target: self.tr("已导出 {n} 个问题到 {path}").format(n=result.rows, path=target))
 
 
 def wrapping_label() -> QLabel:
@@ -474,16 +355,10 @@ class ProblemDetailPane(QScrollArea):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.problem: Any = None
-        self.setWidgetResizable(True)
-        self.setFrameShape(QFrame.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # long text wraps instead
-        self.setMinimumWidth(400)
-        inner = QWidget()
-        layout = QVBoxLayout(inner)
-        layout.setContentsMargins(10, 0, 4, 0)
+        layout = scroll_column(self, 400)
         layout.setSpacing(8)
-        self.header = selectable_label("", "detailHeader")
-        self.header.setStyleSheet("font-size: 14pt; font-weight: bold; color: #1f2933;")
+        self.header = detail_header()
         self.empty = QLabel(self.tr("在左侧列表中选择一个问题，这里显示它的详情和办理记录。"))
         self.empty.setWordWrap(True)
         self.empty.setObjectName("pageSubtitle")
@@ -543,7 +418,6 @@ class ProblemDetailPane(QScrollArea):
         timeline_layout.addWidget(self.timeline)
         layout.addWidget(self.timeline_box)
         layout.addStretch(1)
-        self.setWidget(inner)
         self.show_problem(None, ())
 
     def visible_buttons(self) -> list[QPushButton]:

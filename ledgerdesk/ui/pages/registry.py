@@ -14,44 +14,24 @@ F5 reloads.
 
 from __future__ import annotations
 
-import csv
 import importlib
 import importlib.util
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QLocale, QSettings, Qt, QTimer, Signal
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QFileDialog,
-    QGridLayout,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QMessageBox,
-    QPushButton,
-    QSplitter,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QLocale, Qt, QTimer, Signal
+from PySide6.QtWidgets import QCheckBox, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from ledgerdesk.core.errors import Cancelled, LedgerDeskError
 from ledgerdesk.core.vocab import LEVEL_LABELS, LEVELS
+from ledgerdesk.interchange.list_export import export_list
 from ledgerdesk.services import permissions, registry, registry_queries
 from ledgerdesk.ui.dialogs.registry_forms import HouseholdDialog, PersonDialog
 from ledgerdesk.ui.error_dialog import show_error
-from ledgerdesk.ui.lazy_table import Column, LazyTableModel
+from ledgerdesk.ui.lazy_table import Column, LazyTableModel, RowsModel
 from ledgerdesk.ui.pages.base import Page
-from ledgerdesk.ui.tasks import TaskState, run_with_progress
-from ledgerdesk.ui.widgets.common import (
-    RED_TEXT,
-    NoticeBar,
-    fill_combo,
-    id_combo,
-    level_colour,
-    page_shortcut,
-    select_data,
-)
+from ledgerdesk.ui.widgets import common as w
 from ledgerdesk.ui.widgets.record_table import IdLoader, RecordTable, load_state, save_state
+from ledgerdesk.ui.widgets.transfer import export_file
 
 if TYPE_CHECKING:
     from ledgerdesk.ui.pages import PageContext, PageSpec
@@ -64,8 +44,7 @@ except ImportError:  # pragma: no cover - depends on the checkout
 IMPORT_DIALOG_MODULE = "ledgerdesk.ui.import_dialog"
 SEARCH_LIMIT = 500
 FILTERS_KEY = "registry/filters"
-RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-CENTRE = Qt.AlignmentFlag.AlignCenter
+EXPORT_CHUNK = 500
 
 
 def household_columns() -> tuple[Column, ...]:
@@ -75,8 +54,8 @@ def household_columns() -> tuple[Column, ...]:
         Column("village", "村", width=84),
         Column("group", "小组", width=112),
         Column("grid", "网格", width=136),
-        Column("level", "三色", width=52, align=CENTRE, background=level_colour),
-        Column("members", "人数", width=52, align=RIGHT),
+        Column("level", "三色", width=52, align=w.CENTRE, background=w.level_colour),
+        Column("members", "人数", width=52, align=w.RIGHT),
         Column("phone", "电话", width=112),
         Column("tags", "标签", width=150),
         Column("center_name", "中心户", width=84),
@@ -89,12 +68,12 @@ def person_columns() -> tuple[Column, ...]:
     return (
         Column("name", "姓名", width=80),
         Column("relation", "关系", width=60),
-        Column("gender", "性别", width=44, align=CENTRE),
+        Column("gender", "性别", width=44, align=w.CENTRE),
         Column("birth_date", "出生日期", width=96),
         Column("id_number", "身份证号", width=170,
-               foreground=lambda p: RED_TEXT if p.id_status == "invalid" else None),
+               foreground=lambda p: w.RED_TEXT if p.id_status == "invalid" else None),
         Column("phone", "电话", width=112),
-        Column("is_party_member", "党员", width=44, align=CENTRE),
+        Column("is_party_member", "党员", width=44, align=w.CENTRE),
         Column("status", "状态", width=52),
     )
 
@@ -116,7 +95,7 @@ class RegistryPage(Page):
         self.searching = ""
         self.current_detail = None
 
-        self.notice = NoticeBar()
+        self.notice = w.NoticeBar()
         self.body.addWidget(self.notice)
         self.body.addLayout(self._filter_bar())
         self.body.addLayout(self._action_bar())
@@ -129,22 +108,11 @@ class RegistryPage(Page):
         self.table.selection_changed.connect(self._show_current)
         self.table.opened.connect(self.open_detail)
 
-        self.splitter = QSplitter(Qt.Orientation.Vertical)
-        self.splitter.setChildrenCollapsible(False)
-        self.splitter.addWidget(self.table)
-        self.splitter.addWidget(self._detail_pane())
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
-        saved = QSettings().value("registry/splitter")
-        if saved is not None:
-            self.splitter.restoreState(saved)
-        self.splitter.splitterMoved.connect(
-            lambda *_: QSettings().setValue("registry/splitter", self.splitter.saveState()))
+        self.splitter = w.splitter(Qt.Orientation.Vertical, self.table, self._detail_pane(), stretch=(3, 2),
+                                   settings_key="registry/splitter")
         self.body.addWidget(self.splitter, 1)
 
-        page_shortcut(self, "Ctrl+F", self.focus_search)
-        page_shortcut(self, "Ctrl+N", self.new_household)
-        page_shortcut(self, "F5", self.reload)
+        w.page_shortcuts(self, ("Ctrl+F", self.focus_search), ("Ctrl+N", self.new_household), ("F5", self.reload))
         self._restore_filters()
         self._update_buttons()
         self.reload()
@@ -169,16 +137,16 @@ class RegistryPage(Page):
         self.search.textChanged.connect(lambda _t: self._search_timer.start())
         self.search.returnPressed.connect(self.reload)
 
-        self.village = id_combo(self.tr("全部村"), [(v.id, v.name) for v in self.villages], min_width=110)
-        self.group = id_combo(self.tr("全部小组"), min_width=110)
-        self.grid = id_combo(self.tr("全部网格"), min_width=110)
-        self.tag = id_combo(self.tr("全部标签"), [(t.id, t.name) for t in self.tags], min_width=110)
-        self.level = id_combo(self.tr("全部三色"), [(lv, LEVEL_LABELS[lv]) for lv in LEVELS])
-        self.center = id_combo(self.tr("中心户：全部"), [("covered", self.tr("中心户：已覆盖")),
+        self.village = w.id_combo(self.tr("全部村"), [(v.id, v.name) for v in self.villages], min_width=110)
+        self.group = w.id_combo(self.tr("全部小组"), min_width=110)
+        self.grid = w.id_combo(self.tr("全部网格"), min_width=110)
+        self.tag = w.id_combo(self.tr("全部标签"), [(t.id, t.name) for t in self.tags], min_width=110)
+        self.level = w.id_combo(self.tr("全部三色"), [(lv, LEVEL_LABELS[lv]) for lv in LEVELS])
+        self.center = w.id_combo(self.tr("中心户：全部"), [("covered", self.tr("中心户：已覆盖")),
                                                        ("uncovered", self.tr("中心户：未覆盖"))])
-        self.head = id_combo(self.tr("联户长：全部"), [("linked", self.tr("联户长：已联系")),
+        self.head = w.id_combo(self.tr("联户长：全部"), [("linked", self.tr("联户长：已联系")),
                                                      ("unlinked", self.tr("联户长：未联系"))])
-        self.status = id_combo(None, [("在册", self.tr("在册户")), ("迁出", self.tr("已迁出")),
+        self.status = w.id_combo(None, [("在册", self.tr("在册户")), ("迁出", self.tr("已迁出")),
                                       ("注销", self.tr("已注销"))])
         self.clear_filters_button = QPushButton(self.tr("清除筛选"))
         self.clear_filters_button.clicked.connect(self.clear_filters)
@@ -229,8 +197,8 @@ class RegistryPage(Page):
         if importlib.util.find_spec(IMPORT_DIALOG_MODULE) is None:
             self.import_button.setEnabled(False)
             self.import_button.setToolTip(self.tr("花名册导入功能尚未就绪"))
-        self.export_button = button(self.tr("导出当前列表…"), self.export_list,
-                                    self.tr("导出为 CSV 表格（Excel 可打开）；证件号按当前显示方式"))
+        self.export_button = button(self.tr("导出当前列表…"), lambda: self.export_list(),
+                                    self.tr("导出为 Excel 表格（.xlsx）；证件号、电话按当前显示方式"))
         return row
 
     def _detail_pane(self) -> QWidget:
@@ -251,10 +219,7 @@ class RegistryPage(Page):
         members.setContentsMargins(0, 0, 0, 0)
         self.members_caption = QLabel(self.tr("家庭成员"))
         members.addWidget(self.members_caption)
-        self._persons: dict[str, Any] = {}
-        self.person_model = LazyTableModel(person_columns(), lambda: list(self._persons),
-                                           lambda ids: [self._persons[i] for i in ids if i in self._persons],
-                                           load=False)
+        self.person_model = RowsModel(person_columns())
         self.person_table = RecordTable(self.person_model, "registry/persons")
         self.person_table.opened.connect(lambda _id: self.edit_person())
         self.person_table.selection_changed.connect(self._update_buttons)
@@ -286,13 +251,13 @@ class RegistryPage(Page):
         for key, combo in combos.items():
             combo.blockSignals(True)
             if state.get(key) is not None:
-                select_data(combo, state[key])
+                w.select_data(combo, state[key])
             combo.blockSignals(False)
         self._fill_units()
         for key, combo in (("group", self.group), ("grid", self.grid)):
             if state.get(key) is not None:
                 combo.blockSignals(True)
-                select_data(combo, state[key])
+                w.select_data(combo, state[key])
                 combo.blockSignals(False)
         sort = state.get("sort")
         if isinstance(sort, list) and len(sort) == 2 and self.model.column_number(str(sort[0])) >= 0:
@@ -305,8 +270,8 @@ class RegistryPage(Page):
 
     def _fill_units(self) -> None:
         info = next((v for v in self.villages if v.id == self.village.currentData()), None)
-        fill_combo(self.group, self.tr("全部小组"), info.groups if info else (), keep=self.group.currentData())
-        fill_combo(self.grid, self.tr("全部网格"), info.grids if info else (), keep=self.grid.currentData())
+        w.fill_combo(self.group, self.tr("全部小组"), info.groups if info else (), keep=self.group.currentData())
+        w.fill_combo(self.grid, self.tr("全部网格"), info.grids if info else (), keep=self.grid.currentData())
         self.group.setEnabled(info is not None)
         self.grid.setEnabled(info is not None)
 
@@ -337,13 +302,13 @@ class RegistryPage(Page):
         for key in ("village", "tag", "level", "center", "head", "status"):
             if key in values:
                 combos[key].blockSignals(True)
-                select_data(combos[key], values[key])
+                w.select_data(combos[key], values[key])
                 combos[key].blockSignals(False)
         self._fill_units()
         for key, combo in (("group", self.group), ("grid", self.grid)):
             if key in values:
                 combo.blockSignals(True)
-                select_data(combo, values[key])
+                w.select_data(combo, values[key])
                 combo.blockSignals(False)
         self._filters_changed()
 
@@ -365,6 +330,11 @@ class RegistryPage(Page):
         return self.can_reveal and self.reveal.isChecked()
 
     # -- loading --------------------------------------------------------------------
+
+    @property
+    def busy(self) -> bool:
+        """Whether the household list is on its way from the worker."""
+        return self.loader.busy
 
     def _ids_query(self):
         """The id query of the current search text or filters, as a closure safe to run off the GUI thread."""
@@ -428,9 +398,8 @@ class RegistryPage(Page):
 
     def _set_persons(self, persons) -> None:
         keep = self.person_table.current_id()
-        self._persons = {p.id: p for p in persons}
-        self.person_model.reload()
-        self.members_caption.setText(self.tr("家庭成员（{n} 人）").format(n=len(self._persons)))
+        self.person_model.set_rows(persons)
+        self.members_caption.setText(self.tr("家庭成员（{n} 人）").format(n=self.person_model.rowCount()))
         if keep:
             self.person_table.select_ids([keep])
 
@@ -506,7 +475,7 @@ class RegistryPage(Page):
 
     def _after_household_saved(self, household_id: str | None, *, new: bool) -> None:
         self.tags = registry_queries.tags(self.session)
-        fill_combo(self.tag, self.tr("全部标签"), [(t.id, t.name) for t in self.tags], keep=self.tag.currentData())
+        w.fill_combo(self.tag, self.tr("全部标签"), [(t.id, t.name) for t in self.tags], keep=self.tag.currentData())
         if household_id is None:
             return
         if new or self.model.row_of(household_id) < 0:
@@ -533,7 +502,7 @@ class RegistryPage(Page):
         person_id = self.person_table.current_id()
         if self.current_detail is None or person_id is None:
             return None
-        dialog = PersonDialog(self.session, self.current_detail.row.id, person=self._persons[person_id],
+        dialog = PersonDialog(self.session, self.current_detail.row.id, person=self.person_model.held_row(person_id),
                               today=self._today(), parent=self)
         if self._open_dialog(dialog):
             self._person_saved(dialog)
@@ -555,13 +524,9 @@ class RegistryPage(Page):
             return
         row = self.current_detail.row
         name = row.head_name or row.hh_no or self.tr("该户")
-        box = QMessageBox(QMessageBox.Icon.Question, self.tr("整户迁出"),
-                          self.tr("确定将“{name}”整户迁出吗？该户的在册成员将一并改为“迁出”，"
-                                  "并退出所属中心户和联户长的联系。").format(name=name),
-                          QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel, self)
-        box.button(QMessageBox.StandardButton.Ok).setText(self.tr("迁出"))
-        box.button(QMessageBox.StandardButton.Cancel).setText(self.tr("取消"))
-        if box.exec() != QMessageBox.StandardButton.Ok:
+        if not w.confirm(self, self.tr("整户迁出"), self.tr("确定将“{name}”整户迁出吗？该户的在册成员将一并改为“迁出”，"
+                                                       "并退出所属中心户和联户长的联系。").format(name=name),
+                         self.tr("迁出")):
             return
         try:
             result = registry.deactivate_household(self.session, row.id, "迁出")
@@ -595,34 +560,30 @@ class RegistryPage(Page):
         self.reload()
 
     def export_list(self, path: str | None = None) -> str | None:
-        """Write the listed households (as shown, masked unless revealed) to a CSV file on the worker thread."""
-        if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, self.tr("导出当前列表"), "户籍名单.csv",
-                                                  self.tr("CSV 表格 (*.csv)"))
-            if not path:
-                return None
+        """Write the listed households (as shown, masked unless revealed) to an .xlsx on the worker thread."""
         ids = self.model.ids()
         columns = household_columns()
-        session, reveal = self.session, self.revealing
+        reveal = self.revealing
 
-        def job(progress, cancel):
-            try:
-                with open(path, "w", encoding="utf-8-sig", newline="") as handle:
-                    writer = csv.writer(handle)
-                    writer.writerow([c.title for c in columns])
-                    for start in range(0, len(ids), 500):
-                        if cancel():
-                            raise Cancelled("已取消导出")
-                        chunk = ids[start:start + 500]
-                        by_id = {r.id: r for r in registry_queries.household_rows(session, chunk, reveal=reveal)}
-                        writer.writerows([c.text(by_id[i]) for c in columns] for i in chunk if i in by_id)
-                        progress(f"已导出 {min(start + 500, len(ids))} / {len(ids)} 户", (start + 500) / max(1, len(ids)))
-                return len(ids)
-            finally:
-                session.ledger.db.close()
+        def write(session, target, progress, cancel):
+            def rows():
+                for start in range(0, len(ids), EXPORT_CHUNK):
+                    if cancel():
+                        raise Cancelled("已取消导出")
+                    chunk = ids[start:start + EXPORT_CHUNK]
+                    by_id = {r.id: r for r in registry_queries.household_rows(session, chunk, reveal=reveal)}
+                    yield from ([c.text(by_id[i]) for c in columns] for i in chunk if i in by_id)
+                    done = min(start + EXPORT_CHUNK, len(ids))
+                    progress(f"已导出 {done} / {len(ids)} 户", done / max(1, len(ids)))
 
-        task = run_with_progress(self.context.runner, job, title=self.tr("导出户籍名单"), parent=self)
-        if task.state is TaskState.FINISHED:
-            self.notice.show_message(self.tr("已导出 {n} 户到 {path}").format(n=task.result, path=path))
-            return path
-        return None
+            return export_list(target, "户籍名单", [c.title for c in columns], rows(),
+                               numeric=[columns.index(c) for c in columns if c.key == "members"],
+                               widths=[max(6, (c.width or 70) // 7) for c in columns])
+
+        done = export_file(self, self.context, title=self.tr("导出户籍名单"), default_name="户籍名单.xlsx",
+                           write=write, path=path)
+        if done is None:
+            return None
+        target, result = done
+        self.notice.show_message(self.tr("已导出 {n} 户到 {path}").format(n=result.rows, path=target))
+        return target

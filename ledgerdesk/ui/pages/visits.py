@@ -14,31 +14,27 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QKeySequence, QShortcut
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
     QFormLayout,
-    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QMessageBox,
     QPushButton,
     QScrollArea,
-    QSplitter,
-    QVBoxLayout,
     QWidget,
 )
 
 from ledgerdesk.core import vocab
 from ledgerdesk.services import visits as visit_service
-from ledgerdesk.ui.dialogs.problem_forms import household_search, village_choices
+from ledgerdesk.ui.dialogs.problem_forms import household_search
 from ledgerdesk.ui.dialogs.visit_forms import VisitRecordDialog, VisitToProblemDialog
-from ledgerdesk.ui.lazy_table import Column, LazyTableModel
-from ledgerdesk.ui.pages.base import Page, selectable_label
-from ledgerdesk.ui.pages.problems import date_text, month_choices
-from ledgerdesk.ui.widgets.record_table import IdLoader, RecordTable, load_state, save_state
+from ledgerdesk.ui.lazy_table import Column
+from ledgerdesk.ui.pages.base import detail_header, scroll_column, selectable_label, show_problem
+from ledgerdesk.ui.pages.list_page import ListDetailPage, choice_box, date_text
+from ledgerdesk.ui.widgets.common import page_shortcuts, run_modal
 
 if TYPE_CHECKING:
     from ledgerdesk.ui.pages import PageContext, PageSpec
@@ -70,38 +66,24 @@ def visit_columns() -> list[Column]:
     ]
 
 
-class VisitsPage(Page):
+class VisitsPage(ListDetailPage):
     """Filters on top, the visits on the left, the selected visit and its actions on the right."""
 
+    SETTINGS_KEY = SETTINGS_KEY
+    list_ids = staticmethod(visit_service.visit_ids)
+    list_rows = staticmethod(visit_service.visit_rows)
     visit_changed = Signal(str)
     problem_created = Signal(str)  # the id of a problem made from a visit
 
     def __init__(self, context: "PageContext", spec: "PageSpec"):
-        super().__init__(spec.title)
+        super().__init__(context, spec)
         self.set_subtitle(self.tr("入户走访、敲门行动、院坝会和田埂会的记录；群众诉求可一键转为问题台账。"))
-        self.context = context
-        self.session = context.session
-        self.today = self.session.ledger.clock.today()
-        self.current_id: str | None = None
         self.current = None  # VisitDetail of the selected visit
-        self._pending_select: str | None = None
-        self.villages = village_choices(self.session)
 
-        self.village_box = QComboBox()
-        self.village_box.addItem(self.tr("全部村"), None)
-        for village_id, name in self.villages:
-            self.village_box.addItem(name, village_id)
-        self.month_box = QComboBox()
-        self.month_box.addItem(self.tr("全部月份"), None)
-        for month in month_choices(self.today):
-            self.month_box.addItem(month, month)
-        self.kind_box = QComboBox()
-        self.kind_box.addItem(self.tr("全部形式"), None)
-        for kind in vocab.VISIT_KINDS:
-            self.kind_box.addItem(kind, kind)
+        self.village_box = self.village_box_filter()
+        self.month_box = self.month_box_filter()
+        self.kind_box = choice_box(self.tr("全部形式"), vocab.VISIT_KINDS)
         self.due_check = QCheckBox(self.tr("只看到期待回访"))
-        self.count_label = QLabel()
-        self.count_label.setObjectName("pageSubtitle")
         self.new_button = QPushButton(self.tr("记录走访 (Ctrl+N)"))
         self.new_button.clicked.connect(self.open_record)
         filters = QHBoxLayout()
@@ -116,42 +98,17 @@ class VisitsPage(Page):
         filters.addStretch(1)
         filters.addWidget(self.new_button)
         self.body.addLayout(filters)
-        for box in (self.village_box, self.month_box, self.kind_box):
-            box.currentIndexChanged.connect(self.reload)
-        self.due_check.toggled.connect(self.reload)
 
-        self.model = LazyTableModel(visit_columns(), self._query_ids, self._fetch_rows, load=False)
-        self.table = RecordTable(self.model, f"{SETTINGS_KEY}/table")
-        self.table.selection_changed.connect(self._selection_changed)
-        self.loader = IdLoader(context.runner, self.session, self.model, self)
-        self.loader.loaded.connect(self._ids_loaded)
-
-        self.detail = self._build_detail()
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.setChildrenCollapsible(False)
-        splitter.addWidget(self.table)
-        splitter.addWidget(self.detail)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
-        splitter.setSizes([660, 440])
-        self.body.addWidget(splitter, 1)
-
-        for key, slot in (("Ctrl+N", self.open_record), ("F5", self.reload), ("Ctrl+P", self.open_to_problem)):
-            shortcut = QShortcut(QKeySequence(key), self, slot)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.build_list(visit_columns(), self._build_detail(), sizes=(660, 440))
+        self._show(None)
+        page_shortcuts(self, ("Ctrl+N", self.open_record), ("F5", self.reload), ("Ctrl+P", self.open_to_problem))
         self._restore_filters()
         self.reload()
 
     def _build_detail(self) -> QScrollArea:
         area = QScrollArea()
-        area.setWidgetResizable(True)
-        area.setFrameShape(QFrame.Shape.NoFrame)
-        area.setMinimumWidth(380)
-        inner = QWidget()
-        layout = QVBoxLayout(inner)
-        layout.setContentsMargins(10, 0, 4, 0)
-        self.header = selectable_label("", "detailHeader")
-        self.header.setStyleSheet("font-size: 14pt; font-weight: bold; color: #1f2933;")
+        layout = scroll_column(area, 380)
+        self.header = detail_header()
         self.empty = QLabel(self.tr("在左侧列表中选择一条走访记录。"))
         self.empty.setObjectName("pageSubtitle")
         layout.addWidget(self.header)
@@ -178,58 +135,20 @@ class VisitsPage(Page):
         self.no_needs_label.setWordWrap(True)
         layout.addWidget(self.no_needs_label)
         layout.addStretch(1)
-        area.setWidget(inner)
-        self._show(None)
         return area
 
     # -- filters and list ----------------------------------------------------------------------------
+
+    def filter_widgets(self) -> dict[str, QWidget]:
+        return {"village": self.village_box, "month": self.month_box, "kind": self.kind_box, "due": self.due_check}
 
     def query(self) -> visit_service.VisitQuery:
         return visit_service.VisitQuery(village_id=self.village_box.currentData(), month=self.month_box.currentData(),
                                         due=True if self.due_check.isChecked() else None,
                                         kind=self.kind_box.currentData())
 
-    def _filter_state(self) -> dict:
-        return {"village": self.village_box.currentData(), "month": self.month_box.currentData(),
-                "kind": self.kind_box.currentData(), "due": self.due_check.isChecked()}
-
-    def _restore_filters(self) -> None:
-        state = load_state(f"{SETTINGS_KEY}/filters")
-        for box, key in ((self.village_box, "village"), (self.month_box, "month"), (self.kind_box, "kind")):
-            box.blockSignals(True)
-            box.setCurrentIndex(max(0, box.findData(state.get(key))))
-            box.blockSignals(False)
-        self.due_check.blockSignals(True)
-        self.due_check.setChecked(bool(state.get("due")))
-        self.due_check.blockSignals(False)
-
-    def _query_ids(self) -> list[str]:
-        return visit_service.visit_ids(self.session, self.query())
-
-    def _fetch_rows(self, ids: list[str]) -> list:
-        return visit_service.visit_rows(self.session, ids)
-
-    def reload(self, *_args, select: str | None = None) -> None:
-        self._pending_select = select or self.current_id
-        save_state(f"{SETTINGS_KEY}/filters", self._filter_state())
-        query, session = self.query(), self.session
-        self.count_label.setText(self.tr("正在查找…"))
-        self.loader.load(lambda: visit_service.visit_ids(session, query))
-
-    def _ids_loaded(self, count: int) -> None:
-        self.count_label.setText(self.tr("共 {n} 次").format(n=f"{count:,}"))
-        wanted, self._pending_select = self._pending_select, None
-        if wanted and self.table.select_ids([wanted]):
-            self._show(wanted)
-            return
-        self._show(self.table.current_id())
-
-    def _selection_changed(self) -> None:
-        if self.loader.busy:
-            return
-        selected = self.table.current_id()
-        if selected != self.current_id:
-            self._show(selected)
+    def count_text(self, count: int) -> str:
+        return self.tr("共 {n} 次").format(n=f"{count:,}")
 
     def _show(self, visit_id: str | None) -> None:
         self.current_id = visit_id
@@ -259,19 +178,8 @@ class VisitsPage(Page):
         self.no_needs_label.setVisible(not has_needs)
 
     def select_visit(self, visit_id: str) -> None:
-        if self.loader.busy:  # a list on its way keeps this selection, not an older one
-            self._pending_select = visit_id
-        if self.table.select_ids([visit_id]):
-            self._show(visit_id)
-            return
-        for box in (self.village_box, self.month_box, self.kind_box):
-            box.blockSignals(True)
-            box.setCurrentIndex(0)
-            box.blockSignals(False)
-        self.due_check.blockSignals(True)
-        self.due_check.setChecked(False)
-        self.due_check.blockSignals(False)
-        self.reload(select=visit_id)
+        """Show ``visit_id``: selected in the list (clearing the filters if they hide it)."""
+        self.select_record(visit_id)
 
     # -- actions --------------------------------------------------------------------------------------
 
@@ -283,9 +191,7 @@ class VisitsPage(Page):
         return dialog
 
     def open_record(self) -> None:
-        dialog = self.record_dialog()
-        dialog.exec()
-        dialog.deleteLater()
+        run_modal(self.record_dialog())
 
     def _recorded(self, visit_id: str) -> None:
         self.visit_changed.emit(visit_id)
@@ -302,11 +208,7 @@ class VisitsPage(Page):
         return dialog
 
     def open_to_problem(self) -> None:
-        dialog = self.to_problem_dialog()
-        if dialog is None:
-            return
-        dialog.exec()
-        dialog.deleteLater()
+        run_modal(self.to_problem_dialog())
 
     def _converted(self, ref) -> None:
         self.problem_created.emit(ref.id)
@@ -327,18 +229,4 @@ class VisitsPage(Page):
 
     def jump_to_problem(self, problem_id: str) -> bool:
         """Show ``problem_id`` on the 问题台账 page of this window; False when there is none."""
-        window = self.window()
-        page_of, show = getattr(window, "page", None), getattr(window, "show_page", None)
-        if page_of is None or show is None:
-            return False
-        from ledgerdesk.ui.pages import PAGES  # the registry imports this module
-
-        keys = [spec.key for spec in PAGES]
-        if "problems" not in keys:
-            return False
-        problems = show(keys.index("problems"))
-        if not hasattr(problems, "select_problem"):
-            return False
-        problems.select_problem(problem_id)
-        return True
-
+        return show_problem(self, problem_id)

@@ -1,17 +1,20 @@
-"""Small pieces the registry-side pages share: colours, combos with ids, notices, shortcuts."""
+"""Small pieces the pages share: colours, alignments, combos with ids, notices, shortcuts, a remembered
+splitter, a yes/no question and running a dialog modally."""
 
 from __future__ import annotations
 
 from typing import Any, Callable, Iterable
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QColor, QKeySequence, QShortcut
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QMessageBox, QPushButton, QSplitter, QWidget
 
 LEVEL_COLOURS = {"绿": QColor("#dff3e4"), "黄": QColor("#fff1c2"), "红": QColor("#fbd5d2")}
 AMBER = QColor("#fff1c2")
 RED = QColor("#fbd5d2")
 RED_TEXT = QColor("#b42318")
+RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+CENTRE = Qt.AlignmentFlag.AlignCenter
 
 
 def level_colour(row: Any) -> QColor | None:
@@ -63,6 +66,49 @@ def page_shortcut(widget: QWidget, keys: str | QKeySequence | QKeySequence.Stand
     shortcut = QShortcut(QKeySequence(keys), widget, slot)
     shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
     return shortcut
+
+
+def page_shortcuts(widget: QWidget, *pairs: tuple[str, Callable[[], Any]]) -> None:
+    """Several :func:`page_shortcut` at once: ``("F5", self.reload), ("Ctrl+N", self.open_entry)``."""
+    for keys, slot in pairs:
+        page_shortcut(widget, keys, slot)
+
+
+def splitter(orientation: Qt.Orientation, *widgets: QWidget, stretch: Iterable[int] = (),
+             sizes: Iterable[int] = (), settings_key: str = "") -> QSplitter:
+    """A splitter of ``widgets`` that never collapses one; with ``settings_key`` its sizes are remembered."""
+    split = QSplitter(orientation)
+    split.setChildrenCollapsible(False)
+    for widget in widgets:
+        split.addWidget(widget)
+    for index, factor in enumerate(stretch):
+        split.setStretchFactor(index, factor)
+    sizes = list(sizes)
+    if sizes:
+        split.setSizes(sizes)
+    if settings_key:
+        saved = QSettings().value(settings_key)
+        if saved is not None:
+            split.restoreState(saved)
+        split.splitterMoved.connect(lambda *_: QSettings().setValue(settings_key, split.saveState()))
+    return split
+
+
+def confirm(parent: QWidget, title: str, text: str, ok_text: str) -> bool:
+    """Ask a yes/no question whose 确定 button reads ``ok_text``; True when the user agreed."""
+    box = QMessageBox(QMessageBox.Icon.Question, title, text,
+                      QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel, parent)
+    box.button(QMessageBox.StandardButton.Ok).setText(ok_text)
+    box.button(QMessageBox.StandardButton.Cancel).setText(QMessageBox.tr("取消"))
+    return box.exec() == QMessageBox.StandardButton.Ok
+
+
+def run_modal(dialog: QWidget | None) -> None:
+    """Run ``dialog`` (None: nothing to do) modally, then let Qt delete it."""
+    if dialog is None:
+        return
+    dialog.exec()
+    dialog.deleteLater()
 
 
 class NoticeBar(QWidget):

@@ -23,18 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
-from PySide6.QtCore import QLocale, QModelIndex, QSettings, Qt, Signal
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QFrame,
-    QHBoxLayout,
-    QLabel,
-    QMessageBox,
-    QPushButton,
-    QSplitter,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QLocale, QModelIndex, Qt, Signal
+from PySide6.QtWidgets import QCheckBox, QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ledgerdesk.core.vocab import CENTER_TYPES
 from ledgerdesk.services import coverage, permissions, registry, registry_queries
@@ -42,22 +32,12 @@ from ledgerdesk.ui.dialogs.designate import DesignateDialog, TypesDialog
 from ledgerdesk.ui.error_dialog import show_error
 from ledgerdesk.ui.lazy_table import Column, LazyTableModel
 from ledgerdesk.ui.pages.base import Page
-from ledgerdesk.ui.widgets.common import (
-    RED_TEXT,
-    NoticeBar,
-    bounds_colour,
-    id_combo,
-    level_colour,
-    page_shortcut,
-    select_data,
-)
+from ledgerdesk.ui.widgets import common as w
 from ledgerdesk.ui.widgets.record_table import IdLoader, RecordTable, load_state, save_state
 
 if TYPE_CHECKING:
     from ledgerdesk.ui.pages import PageContext, PageSpec
 
-RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-CENTRE = Qt.AlignmentFlag.AlignCenter
 OK_STYLE = "color: #1f2933;"
 OUT_STYLE = "color: #b42318; font-weight: bold;"
 
@@ -104,10 +84,10 @@ def holder_columns(kind: LinkageKind) -> tuple[Column, ...]:
     if kind.with_types:
         columns.append(Column("types", "六大员", width=130, display=_types_text))
     columns += [
-        Column("households", "联系户数", width=68, align=RIGHT,
-               background=lambda r: bounds_colour(r.households, r.minimum, r.maximum)),
-        Column("bounds", "范围", width=52, align=CENTRE, display=lambda r: f"{r.minimum}–{r.maximum}"),
-        Column("invalid_reason", "问题", width=180, foreground=lambda r: RED_TEXT),
+        Column("households", "联系户数", width=68, align=w.RIGHT,
+               background=lambda r: w.bounds_colour(r.households, r.minimum, r.maximum)),
+        Column("bounds", "范围", width=52, align=w.CENTRE, display=lambda r: f"{r.minimum}–{r.maximum}"),
+        Column("invalid_reason", "问题", width=180, foreground=lambda r: w.RED_TEXT),
     ]
     return tuple(columns)
 
@@ -117,11 +97,27 @@ def household_columns(kind: LinkageKind) -> tuple[Column, ...]:
         Column("hh_no", "户号", width=100),
         Column("head_name", "户主", width=64),
         Column("group", "小组", width=100),
-        Column("level", "三色", width=42, align=CENTRE, background=level_colour),
-        Column("members", "人数", width=42, align=RIGHT),
+        Column("level", "三色", width=42, align=w.CENTRE, background=w.level_colour),
+        Column("members", "人数", width=42, align=w.RIGHT),
         Column(kind.owner_column, kind.holder, width=64),
         Column("address", "住址", width=160),
     )
+
+
+def _button(text: str, slot, tip: str) -> QPushButton:
+    button = QPushButton(text)
+    button.setToolTip(tip)
+    button.clicked.connect(slot)
+    return button
+
+
+def _caption_row(caption: QLabel, *widgets: QWidget) -> QHBoxLayout:
+    """A caption taking the room left, then ``widgets`` at the right."""
+    row = QHBoxLayout()
+    row.addWidget(caption, 1)
+    for widget in widgets:
+        row.addWidget(widget)
+    return row
 
 
 class CoverageStrip(QFrame):
@@ -209,14 +205,10 @@ class AssignmentPanel(QWidget):
         self.title.setWordWrap(True)
         layout.addWidget(self.title)
 
-        covered_head = QHBoxLayout()
         self.covered_caption = QLabel()
-        covered_head.addWidget(self.covered_caption, 1)
-        self.unassign_button = QPushButton(self.tr("取消分配"))
-        self.unassign_button.setToolTip(self.tr("把选中的户移出该{holder}（Delete）").format(holder=kind.holder))
-        self.unassign_button.clicked.connect(self.unassign)
-        covered_head.addWidget(self.unassign_button)
-        layout.addLayout(covered_head)
+        self.unassign_button = _button(self.tr("取消分配"), self.unassign,
+                                       self.tr("把选中的户移出该{holder}（Delete）").format(holder=kind.holder))
+        layout.addLayout(_caption_row(self.covered_caption, self.unassign_button))
         self._covered_query = None
         self.covered_model = LazyTableModel(household_columns(kind), self._covered_ids, self._rows, load=False)
         self.covered_table = RecordTable(self.covered_model, f"{kind.settings}/covered", multi=True)
@@ -227,18 +219,13 @@ class AssignmentPanel(QWidget):
         self.bound_label.setWordWrap(True)
         layout.addWidget(self.bound_label)
 
-        candidate_head = QHBoxLayout()
         self.candidate_caption = QLabel()
-        candidate_head.addWidget(self.candidate_caption, 1)
         self.only_uncovered = QCheckBox(self.tr("只看未{word}").format(word=kind.covered_word))
         self.only_uncovered.setChecked(True)
         self.only_uncovered.toggled.connect(self.reload_candidates)
-        candidate_head.addWidget(self.only_uncovered)
-        self.assign_button = QPushButton(self.tr("分配"))
-        self.assign_button.setToolTip(self.tr("把选中的户分配给该{holder}").format(holder=kind.holder))
-        self.assign_button.clicked.connect(self.assign)
-        candidate_head.addWidget(self.assign_button)
-        layout.addLayout(candidate_head)
+        self.assign_button = _button(self.tr("分配"), self.assign,
+                                     self.tr("把选中的户分配给该{holder}").format(holder=kind.holder))
+        layout.addLayout(_caption_row(self.candidate_caption, self.only_uncovered, self.assign_button))
         self.candidate_model = LazyTableModel(household_columns(kind), list, self._rows, load=False)
         self.candidate_table = RecordTable(self.candidate_model, f"{kind.settings}/candidates", multi=True)
         layout.addWidget(self.candidate_table, 3)
@@ -404,15 +391,15 @@ class LinkagePage(Page):
         self.strip = CoverageStrip(kind)
         self.strip.uncovered_clicked.connect(self.show_uncovered)
         self.body.addWidget(self.strip)
-        self.notice = NoticeBar()
+        self.notice = w.NoticeBar()
         self.body.addWidget(self.notice)
 
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         filters = QHBoxLayout()
-        self.village = id_combo(self.tr("全部村"), [(v.id, v.name) for v in self.villages], min_width=110)
-        self.problem = id_combo(self.tr("全部{holder}").format(holder=kind.holder),
+        self.village = w.id_combo(self.tr("全部村"), [(v.id, v.name) for v in self.villages], min_width=110)
+        self.problem = w.id_combo(self.tr("全部{holder}").format(holder=kind.holder),
                                 [("out_of_bounds", self.tr("联系户数超出范围")), ("invalid", self.tr("无效（需处理）"))])
         filters.addWidget(self.village)
         filters.addWidget(self.problem)
@@ -446,32 +433,27 @@ class LinkagePage(Page):
         self.panel = AssignmentPanel(kind, context)
         self.panel.changed.connect(self._households_changed)
 
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.setChildrenCollapsible(False)
-        self.splitter.addWidget(left)
-        self.splitter.addWidget(self.panel)
-        self.splitter.setStretchFactor(0, 5)
-        self.splitter.setStretchFactor(1, 6)
-        saved = QSettings().value(f"{kind.settings}/splitter")
-        if saved is not None:
-            self.splitter.restoreState(saved)
-        self.splitter.splitterMoved.connect(
-            lambda *_: QSettings().setValue(f"{kind.settings}/splitter", self.splitter.saveState()))
+        self.splitter = w.splitter(Qt.Orientation.Horizontal, left, self.panel, stretch=(5, 6),
+                                   settings_key=f"{kind.settings}/splitter")
         self.body.addWidget(self.splitter, 1)
 
         state = load_state(f"{kind.settings}/filters")
-        select_data(self.village, state.get("village"))
-        select_data(self.problem, state.get("problem"))
+        w.select_data(self.village, state.get("village"))
+        w.select_data(self.problem, state.get("problem"))
         self.village.currentIndexChanged.connect(self._filters_changed)
         self.problem.currentIndexChanged.connect(self._filters_changed)
         self.holder_table.selection_changed.connect(self._holder_selected)
         self.holder_table.opened.connect(lambda _id: self.panel.candidate_table.setFocus())
-        page_shortcut(self, "F5", self.reload)
-        page_shortcut(self, "Ctrl+N", self.designate)
+        w.page_shortcuts(self, ("F5", self.reload), ("Ctrl+N", self.designate))
         self._update_buttons()
         self.reload()
 
     # -- loading ---------------------------------------------------------------------------
+
+    @property
+    def busy(self) -> bool:
+        """Whether the holders, the candidates or the first coverage figures are still on their way."""
+        return self.holder_loader.busy or self.panel.candidate_loader.busy or self.strip.report is None
 
     def _filters_changed(self) -> None:
         save_state(f"{self.kind.settings}/filters",
@@ -613,14 +595,10 @@ class LinkagePage(Page):
         holder = self.current_holder()
         if holder is None:
             return None
-        box = QMessageBox(QMessageBox.Icon.Question, self.tr("撤销{holder}").format(holder=self.kind.holder),
-                          self.tr("确定撤销{name}的{holder}吗？它联系的 {n} 户将变为未{word}。").format(
-                              name=holder.person_name, holder=self.kind.holder, n=holder.households,
-                              word=self.kind.covered_word),
-                          QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel, self)
-        box.button(QMessageBox.StandardButton.Ok).setText(self.tr("撤销"))
-        box.button(QMessageBox.StandardButton.Cancel).setText(self.tr("取消"))
-        if box.exec() != QMessageBox.StandardButton.Ok:
+        if not w.confirm(self, self.tr("撤销{holder}").format(holder=self.kind.holder),
+                         self.tr("确定撤销{name}的{holder}吗？它联系的 {n} 户将变为未{word}。").format(
+                             name=holder.person_name, holder=self.kind.holder, n=holder.households,
+                             word=self.kind.covered_word), self.tr("撤销")):
             return None
         try:
             released = self.kind.end(self.session, holder.id)
