@@ -159,6 +159,9 @@ class CommitteePlanCounts:
 class CommitteePlan(ImportPlan):
     """What a committee import would do; nothing has been written yet."""
 
+    def row_counts(self) -> tuple[int, int, int]:
+        return self.counts.rows, self.counts.rows - self.counts.error_rows, self.counts.error_rows
+
     path: str
     sheets: dict[str, str]  # kind -> sheet name found
     committees: dict[tuple[str, str], PlannedCommittee]
@@ -323,7 +326,8 @@ def _int_cell(value: object) -> int | None:
 # -- planning ----------------------------------------------------------------------------------------------
 
 
-def plan_committee_import(session, path: str | os.PathLike, *, progress: Progress | None = None) -> CommitteePlan:
+def plan_committee_import(session, path: str | os.PathLike, *, progress: Progress | None = None,
+                          cancel=None) -> CommitteePlan:
     """Read ``path`` and compare it with the ledger; nothing is written."""
     path = Path(path)
     today = session.ledger.clock.today()
@@ -420,7 +424,7 @@ def plan_committee_import(session, path: str | os.PathLike, *, progress: Progres
 
     def read(kind: str, columns: tuple[Column, ...]):
         """The sheet of ``kind``, its cell issues recorded as row errors."""
-        data = read_sheet(path, columns, sheet=sheets[kind], progress=progress)
+        data = read_sheet(path, columns, sheet=sheets[kind], progress=progress, cancel=cancel)
         for issue in data.issues:
             err(data.sheet, issue.row, issue.column, issue.reason)
         return data, data.sheet

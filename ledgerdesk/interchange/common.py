@@ -91,6 +91,10 @@ class ImportPlan:
     def ok(self) -> bool:
         return not self.errors
 
+    def row_counts(self) -> tuple[int, int, int]:
+        """``(data rows read, valid rows, rows with errors)``, as the preview shows them."""
+        raise NotImplementedError
+
 
 
 

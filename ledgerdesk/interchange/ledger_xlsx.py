@@ -158,6 +158,9 @@ class PlannedProblem:
 class LedgerPlan(ImportPlan):
     """What a ledger import would do; nothing has been written. Show it, then :func:`apply_ledger_import`."""
 
+    def row_counts(self) -> tuple[int, int, int]:
+        return self.rows, self.rows - len(self.error_rows), len(self.error_rows)
+
     path: str
     sheet: str
     header_row: int

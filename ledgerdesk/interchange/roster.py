@@ -154,6 +154,9 @@ class PlanCounts:
 class RosterPlan(ImportPlan):
     """What an import would do; nothing has been written. Show it, then :func:`apply_roster_import`."""
 
+    def row_counts(self) -> tuple[int, int, int]:
+        return self.counts.rows, self.counts.valid_rows, self.counts.error_rows
+
     path: str
     sheet: str
     header_row: int

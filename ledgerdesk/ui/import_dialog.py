@@ -50,21 +50,8 @@ MAX_SHOWN_ISSUES = 5000  # the table shows this many; the count says how many th
 
 
 def plan_counts(plan) -> tuple[int, int, int]:
-    """``(rows, valid_rows, error_rows)`` of any import plan.
-
-    The roster plan has ``counts.valid_rows``; the committee plan ``counts.rows``
-    and ``counts.error_rows``; the ledger plan ``rows`` and a set ``error_rows``.
-    """
-    counts = getattr(plan, "counts", None)
-    rows = getattr(counts, "rows", None)
-    if rows is None:
-        rows = getattr(plan, "rows", 0)
-    errors = getattr(counts, "error_rows", None)
-    if errors is None:
-        errors = getattr(plan, "error_rows", ())
-    errors = errors if isinstance(errors, int) else len(errors)
-    valid = getattr(counts, "valid_rows", None)
-    return int(rows), int(valid if valid is not None else max(0, rows - errors)), errors
+    """``(rows, valid_rows, error_rows)`` of any import plan (interchange.common.ImportPlan)."""
+    return plan.row_counts()
 
 
 class IssuesModel(QAbstractTableModel):
@@ -240,10 +227,7 @@ class ImportDialog(QDialog):
         """导入六会: members (组织成员) and activities (活动记录) from Excel."""
         from ledgerdesk.interchange.committees import apply_committee_import, plan_committee_import, template_path
 
-        def plan(session, path, *, progress=None, cancel=None):  # the committee plan reads without a cancel check
-            return plan_committee_import(session, path, progress=progress)
-
-        return cls(context, plan, apply_committee_import, parent=parent,
+        return cls(context, plan_committee_import, apply_committee_import, parent=parent,
                    title=cls.tr_static("导入六会"),
                    what=cls.tr_static("按表头识别“组织成员”“活动记录”“组织”各表；人员按身份证号或本村姓名对应，"
                                       "尚未成立的组织会成立。重复导入同一文件不会重复。"),
