@@ -47,6 +47,8 @@ from ledgerdesk.services import demo_data as D
 from ledgerdesk.services import workspace
 from ledgerdesk.services.accounts import ensure_admin
 from ledgerdesk.services.session import Session
+from ledgerdesk.core.lifecycle import derive
+from ledgerdesk.services.ledger_queries import event_from_row, state_values, store_states
 from ledgerdesk.store import search_index  # search-index bulk-load deferral (helper "search")
 from ledgerdesk.store.models import (
     MODEL_BY_TABLE, ActivityAttendee, Committee, CommitteeActivity, CommitteeMember, Grid, GridWorker,
@@ -150,15 +152,14 @@ def build_demo(session: Session, *, scale: str, seed: int = 1, progress: Progres
             if message[0] == "tick":
                 ticker(message[1], message[2])
                 return
+            if message[0] == "states":  # problem_state rows derived by the generator (a local table)
+                store_states(session.ledger.db, message[1])
+                return
             _, table, columns, rows = message
             writer.insert_many(MODEL_BY_TABLE[table], columns, rows)
             counts[table] = counts.get(table, 0) + len(rows)
 
         _run_generator(spec, handle, parallel=profile.persons >= PARALLEL_MIN_PERSONS)
-        # The problem events were bulk-inserted: derive every problem's state table (services/ledger_queries.py).
-        from ledgerdesk.services.ledger_queries import rebuild_problem_state
-
-        rebuild_problem_state(session)
     return DemoSummary(scale, seed, dict(sorted(counts.items())), round(time.perf_counter() - started, 3))
 
 
@@ -238,18 +239,22 @@ def _gc_paused() -> Iterator[None]:
 
 @contextmanager
 def _indexes_deferred(session: Session) -> Iterator[None]:
-    """Drop the secondary indexes for a bulk load and recreate them, from their own SQL, after it.
+    """Drop the secondary indexes and the insert guards for a bulk load; recreate them, from their own SQL, after.
 
     Building an index once over all keys is several times cheaper than keeping
-    it up to date row by row. Only for the private file being built.
+    it up to date row by row, and the guard triggers (store/migrations.py) cost
+    a version lookup per inserted row although every row here comes through
+    the versioned writer. Only for the private file being built.
     """
     db = session.ledger.db
-    indexes = db.execute_sql("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-                             "ORDER BY name").fetchall()
-    for name, _ in indexes:
-        db.execute_sql(f'DROP INDEX "{name}"')
+    objects = db.execute_sql(
+        "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL AND "
+        "(type = 'index' OR (type = 'trigger' AND name LIKE '%\\_guard\\_insert' ESCAPE '\\')) "
+        "ORDER BY type, name").fetchall()
+    for kind, name, _ in objects:
+        db.execute_sql(f'DROP {kind.upper()} "{name}"')
     yield
-    for _, sql in indexes:
+    for _, _, sql in objects:
         db.execute_sql(sql)
 
 
@@ -1336,17 +1341,22 @@ class _Problems:
         chunk = 2_000
         for at in range(0, len(drafts), chunk):
             b.tick("生成问题台账", start + (end - start) * 0.85 * at / len(drafts))
-            problems, events = [], []
+            problems, events, states = [], [], []
             for d in drafts[at:at + chunk]:
                 d.id = b.new_id()
                 problems.append(self._problem_row(d, rng, numbers))
                 self.links.extend((link_id("problem_household", d.id, d.village.hh_ids[i]), d.id, d.village.hh_ids[i])
                              for i in d.homes)
                 merge_into = last_in_village.get(d.village.id) if rng.random() < 0.008 else None
-                events.extend(_Lifecycle(self, rng, d).events(merge_into))
+                story = _Lifecycle(self, rng, d).events(merge_into)
+                events.extend(story)
+                # Derived here, in the generator (a child process at county scale), so the parent
+                # need not replay every event again after the bulk insert.
+                states.append(state_values(d.id, derive([event_from_row((r[2], r[3], r[0], *r[4:])) for r in story])))
                 last_in_village[d.village.id] = d.id
             b.put(Problem, PROBLEM_COLS, problems)
             b.put(ProblemEvent, EVENT_COLS, events)
+            b.emit(("states", states))
         b.put_links(ProblemHousehold, ("id", "problem_id", "household_id"), self.links, "写入问题关联户",
                     start + (end - start) * 0.9, end)
 

@@ -258,6 +258,11 @@ _STATE_INSERT = (
     "resolved_at, rating, closed_at, updated_at, flags) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
 
 
+def store_states(db, rows: Iterable[tuple]) -> None:
+    """Write many problem_state rows (:func:`state_values` tuples) at once: bulk loads such as the demo."""
+    db.connection().executemany(_STATE_INSERT, rows)
+
+
 def store_state(db, problem_id: str, state: ProblemState) -> None:
     """Write one problem's derived state (call inside the transaction that wrote its event)."""
     db.execute_sql(_STATE_INSERT, state_values(problem_id, state))

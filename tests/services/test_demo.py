@@ -395,3 +395,24 @@ def test_every_lifecycle_is_legal_and_its_figures_are_realistic(demo_session, cl
     assert 0.9 < sum(s.resolved_on_time for s in resolved) / len(resolved) < 0.98
     assert sum(s.is_overdue(clock.today()) for s in states) > 0
     assert sum(s.extensions for s in states) > 0 and sum(s.reopened for s in states) > 0
+
+
+def test_problem_state_of_the_demo_equals_a_rebuild_from_its_events(demo_session):
+    """The demo derives problem_state while generating; it must equal replaying the stored events."""
+    from ledgerdesk.services.ledger_queries import rebuild_problem_state
+
+    db = demo_session.ledger.db
+    before = db.execute_sql("SELECT * FROM problem_state ORDER BY problem_id").fetchall()
+    assert len(before) == db.execute_sql("SELECT count(*) FROM problem").fetchone()[0]
+    with demo_session.writing():
+        rebuild_problem_state(demo_session)
+    assert db.execute_sql("SELECT * FROM problem_state ORDER BY problem_id").fetchall() == before
+
+
+def test_the_demo_keeps_every_index_and_trigger_of_the_schema(demo_session, file_session):
+    """The build drops indexes and insert guards for speed; all of them must be back."""
+    def objects(session):
+        return sorted(session.ledger.db.execute_sql(
+            "SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger')").fetchall())
+
+    assert objects(demo_session) == objects(file_session)
