@@ -806,7 +806,10 @@ def apply_roster_import(session, plan: RosterPlan, *, only_valid: bool = False, 
         indexed = db.execute_sql("SELECT count(*) FROM search_ref").fetchone()[0]
         new_rows = len(hh_rows) + len(person_rows)
         bulk = search_index.deferred(db) if new_rows >= BULK_MIN_ROWS and new_rows >= indexed else nullcontext()
-        with bulk:
+        big = new_rows >= BULK_MIN_ROWS
+        guards = w.guards_parked(Household, Person) if big else nullcontext()
+        indexes = w.indexes_parked(Household, Person) if big and new_rows >= indexed else nullcontext()
+        with bulk, guards, indexes:
             w.insert_many(Household, ["id", "village_id", "group_id", "grid_id", "hh_no", "head_person_id",
                                       "address", "phone", "level"], hh_rows)
             w.insert_many(Person, ["id", "household_id", *_PERSON_FIELDS], person_rows)

@@ -18,8 +18,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from peewee import IntegrityError
 
@@ -207,6 +208,50 @@ class VersionedWriter:
             raise self._translate(exc) from exc
         self.changes.bulk[table] = self.changes.bulk.get(table, 0) + len(data_rows)
         return len(data_rows)
+
+    @contextmanager
+    def guards_parked(self, *models: type[SyncedModel]) -> Iterator[None]:
+        """For a bulk load through :meth:`insert_many`: skip the per-row insert guard of ``models``.
+
+        The guard triggers (store/migrations.py) cost a version lookup per
+        inserted row; rows written by :meth:`insert_many` come with their
+        versions anyway. The triggers are dropped and recreated, from their
+        own SQL, inside this writer's transaction: no other connection can
+        write meanwhile (this one holds the write lock), and a rollback
+        restores them. Update and delete guards stay in force.
+        """
+        names = [f"{m._meta.table_name}_guard_insert" for m in models]
+        found = self.db.execute_sql(
+            f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN ({', '.join('?' * len(names))})",
+            names).fetchall()
+        for name, _ in found:
+            self.db.execute_sql(f'DROP TRIGGER "{name}"')
+        try:
+            yield
+        finally:
+            for _, sql in found:
+                self.db.execute_sql(sql)
+
+    @contextmanager
+    def indexes_parked(self, *models: type[SyncedModel]) -> Iterator[None]:
+        """For a bulk load into a ledger that is small beside it: build the secondary indexes of
+        ``models`` (and of the version log) once at the end instead of row by row.
+
+        Rebuilding costs a pass over the whole table, so callers use it only when
+        the new rows outnumber the old (a first roster import). Same transaction
+        rules as :meth:`guards_parked`; unique indexes stay.
+        """
+        tables = [m._meta.table_name for m in models] + ["version"]
+        found = self.db.execute_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+            f"AND sql NOT LIKE 'CREATE UNIQUE%' AND tbl_name IN ({', '.join('?' * len(tables))})", tables).fetchall()
+        for name, _ in found:
+            self.db.execute_sql(f'DROP INDEX "{name}"')
+        try:
+            yield
+        finally:
+            for _, sql in found:
+                self.db.execute_sql(sql)
 
     # -- internals -------------------------------------------------------------
 

@@ -5,6 +5,7 @@ import shutil
 import sqlite3
 
 import pytest
+from peewee import IntegrityError
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from ledgerdesk.core.errors import NotFoundError, UnversionedWriteError
@@ -222,3 +223,45 @@ def test_dates_and_datetimes_are_stored_and_versioned_as_iso_text(memory_session
                                                   (pid, qid))}
     assert '"birth_date":"1980-05-01"' in fields[pid]
     assert '"registered_at":"2026-11-20 09:30:00"' in fields[qid]
+
+
+def test_parked_guards_come_back_and_a_rollback_restores_them(memory_session):
+    from ledgerdesk.store.models import Person
+
+    db = memory_session.ledger.db
+
+    def guards():
+        return db.execute_sql("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                              "AND name LIKE 'person_guard_%' ORDER BY name").fetchall()
+
+    before = guards()
+    with memory_session.writing() as w, w.guards_parked(Person):
+        assert [n for n, _ in guards()] == ["person_guard_delete", "person_guard_update"]
+        w.insert_many(Person, ["household_id", "name"], [("h", "张三"), ("h", "李四")])
+    assert guards() == before
+    with pytest.raises(RuntimeError):
+        with memory_session.writing() as w, w.guards_parked(Person):
+            raise RuntimeError("abandoned bulk load")
+    assert guards() == before
+    with pytest.raises(IntegrityError, match="unversioned write to person"):  # still guarded afterwards
+        with memory_session.writing():
+            db.execute_sql("INSERT INTO person (id, vid, household_id, name) VALUES ('x', 999, 'h', '王五')")
+
+
+def test_parked_indexes_are_rebuilt_with_the_rows_they_index(memory_session):
+    from ledgerdesk.store.models import Person
+
+    db = memory_session.ledger.db
+
+    def indexes():
+        return db.execute_sql("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+                              "AND tbl_name IN ('person', 'version') ORDER BY name").fetchall()
+
+    before = indexes()
+    with memory_session.writing() as w, w.indexes_parked(Person):
+        assert all("UNIQUE" in sql for _, sql in indexes())
+        w.insert_many(Person, ["household_id", "name"], [("h", "张三"), ("h", "李四")])
+    assert indexes() == before
+    plan = " ".join(r[-1] for r in db.execute_sql("EXPLAIN QUERY PLAN SELECT id FROM person WHERE name = '李四'"))
+    assert "person_name" in plan
+    assert db.execute_sql("SELECT count(*) FROM person INDEXED BY person_name WHERE name = '李四'").fetchone()[0] == 1
