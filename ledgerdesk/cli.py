@@ -207,8 +207,6 @@ def cmd_check(args) -> int:
 
 
 def cmd_search(args) -> int:
-    from dataclasses import asdict
-
     from ledgerdesk.services.search import search
 
     if args.limit < 1:
@@ -216,7 +214,7 @@ def cmd_search(args) -> int:
     with _opened(args) as session:
         hits = search(session, args.text, limit=args.limit)  # masked, as in the window
     if args.json:
-        print(json.dumps({"query": args.text, "hits": [asdict(h) for h in hits]}, ensure_ascii=False, indent=2))
+        print(json.dumps({"query": args.text, "hits": [h._asdict() for h in hits]}, ensure_ascii=False, indent=2))
         return 0
     labels = {"person": "人", "household": "户"}
     for h in hits:

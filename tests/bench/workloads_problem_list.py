@@ -2,9 +2,13 @@
 
 problem_first_screen: what opening the problem list on its "未办结" tab costs — ledger.problem_ids for
 ProblemQuery(status="未办结") (all open problems, newest first, filtered in SQL on the local problem_state
-table) + problem_rows for the first 40 ids + yellow_cards() for the dashboard, median of ``repeat`` runs after a
-warm-up. Target (chosen here, as the household list's): ≤ 100 ms. Floor: raw sqlite3 fetching every live
+table) + problem_rows for the first 40 ids (each with its overdue/yellow flags), median of ``repeat`` runs
+after a warm-up.
+Target (chosen here, as the household list's): ≤ 100 ms. Floor: raw sqlite3 fetching every live
 problem id newest first (SELECT id FROM problem WHERE deleted = 0 ORDER BY registered_at DESC).
+
+yellow_cards: the 工作台's current yellow-card list for the whole ledger (ledger.yellow_cards), which the
+dashboard loads on the worker thread after the window shows. Target (chosen here): ≤ 300 ms. No floor.
 
 problem_state_rebuild: ledger.rebuild_problem_state over the whole ledger (what the demo build and a sync
 import add), on a private copy of the profile's ledger, one run. Target (chosen here): ≥ 25K events/s, i.e.
@@ -25,6 +29,7 @@ from workloads import Entry, timed_ms
 
 FIRST_SCREEN_TARGET_MS = 100.0
 FIRST_SCREEN_ROWS = 40
+YELLOW_CARDS_TARGET_MS = 300.0
 REBUILD_TARGET_EPS = 25_000
 
 
@@ -39,7 +44,6 @@ def problem_first_screen(ctx) -> Entry:
             ids = ledger.problem_ids(session, ledger.ProblemQuery(status=ledger.OPEN))
             result["rows"] = ledger.problem_rows(session, ids[:FIRST_SCREEN_ROWS])
             result["open"] = len(ids)
-            result["cards"] = len(ledger.yellow_cards(session))
 
         times = timed_ms(run, ctx["repeat"])
     finally:
@@ -51,8 +55,22 @@ def problem_first_screen(ctx) -> Entry:
     value, floor = statistics.median(times), statistics.median(floor_times)
     return Entry(round(value, 1), "ms", f"≤ {FIRST_SCREEN_TARGET_MS:.0f} ms", value <= FIRST_SCREEN_TARGET_MS,
                  round(floor, 1), round(value / floor, 2) if floor else None,
-                 detail={"open_problems": result["open"], "yellow_cards": result["cards"],
+                 detail={"open_problems": result["open"],
                          "runs_ms": [round(t, 1) for t in times]})
+
+
+def yellow_cards(ctx) -> Entry:
+    from ledgerdesk.services import ledger, workspace
+
+    session = workspace.open_ledger(str(ctx["ledger"]))
+    try:
+        count = {}
+        times = timed_ms(lambda: count.__setitem__("cards", len(ledger.yellow_cards(session))), ctx["repeat"])
+    finally:
+        session.close()
+    value = statistics.median(times)
+    return Entry(round(value, 1), "ms", f"≤ {YELLOW_CARDS_TARGET_MS:.0f} ms", value <= YELLOW_CARDS_TARGET_MS,
+                 detail={"yellow_cards": count["cards"], "runs_ms": [round(t, 1) for t in times]})
 
 
 def problem_state_rebuild(ctx) -> Entry:
@@ -83,4 +101,5 @@ def problem_state_rebuild(ctx) -> Entry:
                  detail={"events": events, "problems": problems, "seconds": round(seconds, 2)})
 
 
-WORKLOADS = {"problem_first_screen": problem_first_screen, "problem_state_rebuild": problem_state_rebuild}
+WORKLOADS = {"problem_first_screen": problem_first_screen, "yellow_cards": yellow_cards,
+             "problem_state_rebuild": problem_state_rebuild}
