@@ -378,7 +378,7 @@ def household_detail(session, household_id: str, *, reveal: bool = False) -> Hou
         listed = household_rows(session, [household_id], reveal=reveal)
         if not listed:
             raise NotFoundError(f"户不存在或已删除（{household_id}）")
-        extra = rows(session, f"""
+        extra = rows(session, """
             SELECT h.head_person_id, h.group_id, h.grid_id, h.lat, h.lon, h.winter_pasture, h.summer_pasture,
                    h.note,
                    (SELECT c.id FROM party_center c WHERE c.id = h.center_id AND c.deleted = 0

@@ -21,9 +21,12 @@ import sqlite3
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from peewee import SqliteDatabase
+
+if TYPE_CHECKING:  # for the annotation only; writing() imports it when called (start-up stays light)
+    from ledgerdesk.store.writes import VersionedWriter
 
 from ledgerdesk.core.clock import Clock, SystemClock
 from ledgerdesk.core.errors import (

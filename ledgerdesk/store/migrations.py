@@ -89,7 +89,7 @@ def synced_table_sql(table: str) -> list[str]:
     physically deleted: a delete is a tombstone version. The partial index of
     tombstones keeps "live rows" counts index-only (total minus tombstones).
     """
-    bad_vid = f"NOT EXISTS (SELECT 1 FROM version WHERE id = NEW.vid AND entity_id = NEW.id)"
+    bad_vid = "NOT EXISTS (SELECT 1 FROM version WHERE id = NEW.vid AND entity_id = NEW.id)"
     return [
         f'CREATE TRIGGER IF NOT EXISTS "{table}_guard_insert" BEFORE INSERT ON "{table}" '
         f"WHEN {bad_vid} BEGIN SELECT RAISE(ABORT, 'unversioned write to {table}'); END",

@@ -6,8 +6,6 @@ module beside them is not importable by itself: this folder is put on
 ``from ledger_checks import refused, versions, q, row``.
 """
 
-import sys
-from pathlib import Path
 
 import pytest
 

@@ -7,7 +7,6 @@ import json
 import pytest
 
 from ledgerdesk import cli
-from ledgerdesk.core.clock import FixedClock
 from ledgerdesk.core.errors import NotFoundError
 from ledgerdesk.services import registry_queries as rq, sheets, workspace
 from ledgerdesk.services.problem_stats import Period

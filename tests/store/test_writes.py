@@ -8,7 +8,7 @@ import pytest
 from peewee import IntegrityError
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from ledgerdesk.core.errors import NotFoundError, UnversionedWriteError
+from ledgerdesk.core.errors import NotFoundError
 from ledgerdesk.services import workspace
 from ledgerdesk.store.database import Ledger
 from ledgerdesk.store.models import Household, Person, Township, Village

@@ -85,7 +85,7 @@ def test_assignment_flow(make_page, demo_session, qtbot, qtmodeltester, wait_idl
     assert set(chosen) <= set(panel.covered_model.ids())
     assert not set(chosen) & set(panel.candidate_model.ids())
     assert page.strip.uncovered_count == strip_before - 3
-    assert f"已分配 3 户" in panel.bound_label.text() and f"现联系 {total + 3} 户" in panel.bound_label.text()
+    assert "已分配 3 户" in panel.bound_label.text() and f"现联系 {total + 3} 户" in panel.bound_label.text()
     row = page.holder_model.row_at(page.holder_model.row_of(holder.id))
     assert row.households == total + 3
     SHOTS.mkdir(exist_ok=True)
