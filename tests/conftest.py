@@ -115,3 +115,16 @@ def demo_session(demo_path, clock):
     session = workspace.open_ledger(demo_path, clock=clock, user="tester")
     yield session
     session.close()
+
+
+@pytest.fixture
+def villages(memory_session):
+    """The in-memory ledger with two villages: v-1 红旗村 (sort order 1) and v-2 巴音嘎查 (2)."""
+    from ledgerdesk.store.models import Village
+
+    s = memory_session
+    tid = s.ledger.get_meta("township_id")
+    with s.writing() as w:
+        w.insert_many(Village, ["id", "township_id", "name", "sort_order"],
+                      [("v-1", tid, "红旗村", 1), ("v-2", tid, "巴音嘎查", 2)])
+    return s

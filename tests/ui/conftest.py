@@ -64,6 +64,41 @@ def message_boxes(monkeypatch):
     return shown
 
 
+def _quiesce(runner) -> None:
+    """Stop the worker and destroy every window while the test's ledger file still exists.
+
+    Ledger files live in ``tmp_path``, which pytest deletes when a test passes
+    (setup.cfg keeps only failed tests' folders), and demo copies are deleted
+    too. Both happen before qtbot closes the test's widgets, and a page that
+    is closed later (its selection cleared) or a job still running would try
+    to read the deleted file.
+    """
+    from PySide6.QtCore import QEvent
+    from PySide6.QtWidgets import QApplication
+
+    runner.shutdown()
+    QApplication.processEvents()  # deliver the results of jobs that had finished
+    for widget in QApplication.topLevelWidgets():
+        widget.close()
+        widget.deleteLater()
+    QApplication.processEvents()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
+@pytest.fixture
+def demo_session(demo_session, runner):
+    """The demo ledger of tests/conftest.py; windows and worker are finished with before it goes."""
+    yield demo_session
+    _quiesce(runner)
+
+
+@pytest.fixture
+def file_session(file_session, runner):
+    """The file ledger of tests/conftest.py; windows and worker are finished with before it goes."""
+    yield file_session
+    _quiesce(runner)
+
+
 @pytest.fixture
 def page_context(runner):
     """``make(session) -> PageContext``: what a page gets from the main window, over the test runner."""
