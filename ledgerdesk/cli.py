@@ -226,12 +226,13 @@ def cmd_search(args) -> int:
 def _village_id(session, name: str | None) -> str | None:
     if not name:
         return None
-    from ledgerdesk.services.registry_queries import villages
+    from ledgerdesk.core.errors import NotFoundError
+    from ledgerdesk.services.problem_stats import village_id_by_name
 
-    for v in villages(session):
-        if v.name == name:
-            return v.id
-    raise UsageError(f"台账中没有名为“{name}”的村/社区/嘎查")
+    try:
+        return village_id_by_name(session, name)
+    except NotFoundError:
+        raise UsageError(f"台账中没有名为“{name}”的村/社区/嘎查") from None
 
 
 def _import_roster(session, args) -> int:
@@ -274,7 +275,6 @@ def _export_committees(session, args) -> int:
     return 0
 
 
-# KIND of `import` / `export` -> handler(session, args); other areas add theirs ("ledger", "committees").
 def _run_import(session, args, plan, apply) -> int:
     """Preview ``plan(session, file)``, then ``apply`` it unless --dry-run (every import kind)."""
     planned = plan(session, args.file)
@@ -301,6 +301,7 @@ def _export_ledger(session, args) -> int:
     return 0
 
 
+# KIND of `import` / `export` -> handler(session, args).
 IMPORT_KINDS = {"roster": _import_roster, "committees": _import_committees, "ledger": _import_ledger}
 EXPORT_KINDS = {"roster": _export_roster, "uncovered": _export_uncovered, "committees": _export_committees,
                 "ledger": _export_ledger}

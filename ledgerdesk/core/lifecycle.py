@@ -31,6 +31,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from ledgerdesk.core.errors import LedgerDeskError, ValidationError
 from ledgerdesk.core.ledger_errors import IllegalTransitionError, PermissionDeniedError
+from ledgerdesk.core.vocab import RATINGS, ROLES
 from ledgerdesk.core.workdays import DEADLINE_KINDS
 
 # -- states -------------------------------------------------------------------------------------
@@ -69,7 +70,6 @@ VOID = "撤销"
 REVISIT = "回访"
 KINDS = (REGISTER, DISPATCH, PROGRESS, RESOLVE, RATE, CLOSE, RETURN, EXTEND, REOPEN, MERGE, VOID, REVISIT)
 
-RATINGS = ("满意", "基本满意", "不满意")
 DISSATISFIED = "不满意"
 
 # -- the transition table -------------------------------------------------------------------------
@@ -486,11 +486,7 @@ def derive(events: Iterable[Event], *, strict: bool = False) -> ProblemState:
 
 # -- roles ----------------------------------------------------------------------------------------
 
-ADMIN = "管理员"
-SECRETARY = "书记"
-CLERK = "录入员"
-READ_ONLY = "只读"
-ROLES = (ADMIN, SECRETARY, CLERK, READ_ONLY)
+ADMIN, SECRETARY, CLERK, READ_ONLY = ROLES  # core.vocab
 
 _REVIEWERS = frozenset({ADMIN, SECRETARY})  # the secretary-reviewer decides
 _RECORDERS = _REVIEWERS | {CLERK}  # a clerk records what happened

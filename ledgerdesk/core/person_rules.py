@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from ledgerdesk.core.dates import parse_date  # noqa: F401 (re-exported: person_rules.parse_date)
+from ledgerdesk.core.dates import parse_date
 from ledgerdesk.core.idcard import INVALID, VALID, IdVerdict, check_id_number
 from ledgerdesk.core.phone import normalise_phone, phone_problem
 from ledgerdesk.core.text import clean, clean_code
@@ -54,7 +54,7 @@ def _is_cjk(ch: str) -> bool:
     return "\u3400" <= ch <= "\u9fff" or "\U00020000" <= ch <= "\U0003134f" or ch == "·"
 
 
-def _clean_name(value: object) -> str:
+def clean_name(value: object) -> str:
     """Spaces inside a Chinese name are typing noise (“张 三” is 张三); Latin names keep them."""
     s = clean(value)
     if " " in s and all(_is_cjk(c) for c in s.replace(" ", "")):
@@ -67,7 +67,7 @@ def check_person(*, name: object, id_number: object = "", gender: object = "",
     """Normalise and check one person's identifying fields (see the module docstring)."""
     errors: list[FieldIssue] = []
     warnings: list[FieldIssue] = []
-    name_s = _clean_name(name)
+    name_s = clean_name(name)
     if not name_s:
         errors.append(FieldIssue("name", "姓名不能为空"))
     elif len(name_s) > 40:

@@ -96,8 +96,6 @@ class ImportPlan:
         raise NotImplementedError
 
 
-
-
 def ledger_mark(db) -> int:
     """The ledger's last version: a plan remembers it, apply refuses a ledger changed since."""
     return db.execute_sql("SELECT coalesce(max(id), 0) FROM version").fetchone()[0]

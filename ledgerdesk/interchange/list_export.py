@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-from ledgerdesk.interchange.workbook_out import header_cells, new_workbook, save_workbook, text_cell
+from ledgerdesk.interchange.workbook_out import new_sheet, new_workbook, save_workbook, text_cell
 
 
 @dataclass(frozen=True)
@@ -34,15 +34,9 @@ def export_list(path: str | os.PathLike, title: str, headers: Sequence[str], row
     Raises :class:`~ledgerdesk.interchange.errors.ExportWriteError` when the
     file cannot be written (nothing is left under ``path`` then).
     """
-    from openpyxl.utils import get_column_letter
-
     numeric = frozenset(numeric)
     wb = new_workbook()
-    ws = wb.create_sheet(title[:31] or "Sheet1")
-    for index, width in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(index)].width = width
-    ws.freeze_panes = "A2"
-    ws.append(header_cells(ws, headers))
+    ws = new_sheet(wb, title[:31] or "Sheet1", headers, widths)
     count = 0
     for row in rows:
         ws.append([_number(value) if col in numeric else text_cell(ws, "" if value is None else str(value))

@@ -44,7 +44,7 @@ from typing import Any, Callable
 from ledgerdesk.core.errors import Cancelled
 from ledgerdesk.core.ids import link_id, uuid7_fast_factory
 from ledgerdesk.core.masking import mask_id_number, mask_phone
-from ledgerdesk.core.person_rules import check_person
+from ledgerdesk.core.person_rules import check_person, clean_name
 from ledgerdesk.core.vocab import LEVELS, PERSON_STATUSES
 from ledgerdesk.interchange.common import (ID_NUMBER_ALIASES, VILLAGE_ALIASES, ImportPlan, VillageNames, done_message,
     file_line, issue_lines, ledger_mark, list_preview, refuse_errors, refuse_stale, split_list)
@@ -356,8 +356,8 @@ def plan_roster_import(session, path: str | os.PathLike, *, village_id: str | No
                 err(r, "village", "村（社区）名称过长（最多40个字）")
                 continue
             relation = v.get("relation", "")
-            head_name = _name(v.get("head_name", ""))
-            name_text = _name(v.get("name", ""))
+            head_name = clean_name(v.get("head_name", ""))
+            name_text = clean_name(v.get("name", ""))
             is_head = relation in HEAD_RELATIONS or (bool(head_name) and name_text == head_name
                                                      and not relation)
             hh_no = v.get("hh_no", "")
@@ -603,13 +603,6 @@ def plan_roster_import(session, path: str | os.PathLike, *, village_id: str | No
 def _cell(data, key: str, row: int) -> str:
     letter = data.letters.get(key)
     return f"{letter}{row}" if letter else ""
-
-
-def _name(value: str) -> str:
-    s = value  # already cleaned by the sheet reader
-    if " " in s and all("\u3400" <= c <= "\u9fff" for c in s.replace(" ", "")):
-        s = s.replace(" ", "")
-    return s
 
 
 def _gender(s: str) -> str:

@@ -16,9 +16,9 @@ from reportlab.graphics.shapes import Drawing, String
 from reportlab.lib import colors
 from reportlab.lib.units import mm
 
-from ledgerdesk.reports.fonts import PRIMARY, GlyphReport, chain, placeholder
-from ledgerdesk.reports.layout import (GRID_COLOR, HEAD_FILL, FlowDocument, PageFrame, RenderResult, fmt_date,
-                                       fmt_rate, page_size, plain_table, signoff_flowable, spacer)
+from ledgerdesk.reports.fonts import PRIMARY, GlyphReport, placeholder
+from ledgerdesk.reports.layout import (GRID_COLOR, HEAD_FILL, RenderResult, fmt_date, fmt_rate, plain_table,
+                                       sheet_document, signoff_flowable, spacer)
 from ledgerdesk.services.sheets import Bulletin, KeyFigure
 
 
@@ -57,21 +57,30 @@ def _label(text: str, report: GlyphReport, record: str) -> str:
     return "".join(c if fonts.font_for(c) == PRIMARY else placeholder(c) for c in text)
 
 
+def _drawing(width: float, height: float) -> Drawing:
+    d = Drawing(width, height)
+    d.initialFontName, d.initialFontSize = PRIMARY, 8  # the drawing's initial font state (default: Helvetica)
+    return d
+
+
+def _percent_axes(chart, step: int) -> None:
+    """Axis labels in the primary font at 8 pt; the value axis 0–100 % in steps of ``step``."""
+    for axis in (chart.categoryAxis, chart.valueAxis):
+        axis.labels.fontName = PRIMARY
+        axis.labels.fontSize = 8
+    chart.valueAxis.valueMin, chart.valueAxis.valueMax, chart.valueAxis.valueStep = 0, 100, step
+    chart.valueAxis.labelTextFormat = "%d%%"
+
+
 def trend_chart(b: Bulletin, width: float, report: GlyphReport) -> Drawing:
     h = 62 * mm
-    d = Drawing(width, h)
-    d.initialFontName, d.initialFontSize = PRIMARY, 8  # the drawing's initial font state (default: Helvetica)
+    d = _drawing(width, h)
     chart = HorizontalLineChart()
     chart.x, chart.y, chart.width, chart.height = 12 * mm, 12 * mm, width - 18 * mm, h - 22 * mm
     values = [(p.resolution_rate or 0) * 100 for p in b.trend]
     chart.data = [values]
     chart.categoryAxis.categoryNames = [f"{int(p.month[5:])}月" for p in b.trend]
-    chart.categoryAxis.labels.fontName = PRIMARY
-    chart.categoryAxis.labels.fontSize = 8
-    chart.valueAxis.labels.fontName = PRIMARY
-    chart.valueAxis.labels.fontSize = 8
-    chart.valueAxis.valueMin, chart.valueAxis.valueMax, chart.valueAxis.valueStep = 0, 100, 20
-    chart.valueAxis.labelTextFormat = "%d%%"
+    _percent_axes(chart, 20)
     chart.lines[0].strokeColor = colors.black
     chart.lines[0].strokeWidth = 1.5
     chart.lineLabelFormat = "%.0f"
@@ -87,19 +96,13 @@ def coverage_chart(b: Bulletin, width: float, report: GlyphReport) -> Drawing:
     n = max(1, len(b.coverage))
     bar = 5.2 * mm
     h = n * bar + 22 * mm
-    d = Drawing(width, h)
-    d.initialFontName, d.initialFontSize = PRIMARY, 8  # the drawing's initial font state (default: Helvetica)
+    d = _drawing(width, h)
     chart = HorizontalBarChart()
     chart.x, chart.y, chart.width, chart.height = 30 * mm, 10 * mm, width - 40 * mm, n * bar
     chart.data = [[v.center_coverage_rate * 100 for v in reversed(b.coverage)],
                   [v.head_linkage_rate * 100 for v in reversed(b.coverage)]]
     chart.categoryAxis.categoryNames = [_label(v.village, report, f"村 {v.village}") for v in reversed(b.coverage)]
-    chart.categoryAxis.labels.fontName = PRIMARY
-    chart.categoryAxis.labels.fontSize = 8
-    chart.valueAxis.labels.fontName = PRIMARY
-    chart.valueAxis.labels.fontSize = 8
-    chart.valueAxis.valueMin, chart.valueAxis.valueMax, chart.valueAxis.valueStep = 0, 100, 10
-    chart.valueAxis.labelTextFormat = "%d%%"
+    _percent_axes(chart, 10)
     chart.bars[0].fillColor = colors.Color(0.2, 0.2, 0.2)
     chart.bars[1].fillColor = colors.Color(0.7, 0.7, 0.7)
     chart.barLabelFormat = "%.0f"
@@ -114,9 +117,9 @@ def coverage_chart(b: Bulletin, width: float, report: GlyphReport) -> Drawing:
 
 def render(b: Bulletin, out: str | BinaryIO, *, paper: str = "A4", report: GlyphReport | None = None,
            progress=None) -> RenderResult:
-    report = report or GlyphReport(chain())
     h = b.header
-    doc = FlowDocument(PageFrame(h.unit, h.title, h.period, h.printed_on, page_size(paper)), report)
+    doc = sheet_document(h, paper, report)
+    report = doc.report
     w = doc.width
     story = [doc.para(f"{h.unit}{h.title}", "title"),
              doc.para(f"{h.period}（数字截至 {fmt_date(h.as_of)}）", "subtitle")]

@@ -12,9 +12,8 @@ from typing import BinaryIO
 from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak
 
-from ledgerdesk.reports.fonts import GlyphReport, chain
-from ledgerdesk.reports.layout import (FlowDocument, PageFrame, RenderResult, fmt_date, page_size, signoff_flowable,
-                                       spacer)
+from ledgerdesk.reports.fonts import GlyphReport
+from ledgerdesk.reports.layout import RenderResult, fmt_date, sheet_document, signoff_flowable, spacer
 from ledgerdesk.services.sheets import CommitteesSheet
 
 HEADER = ["组织", "成立日期", "负责人", "成员数", "本期活动", "最近活动", "督导提示"]
@@ -22,9 +21,9 @@ HEADER = ["组织", "成立日期", "负责人", "成员数", "本期活动", "�
 
 def render(sheet: CommitteesSheet, out: str | BinaryIO, *, paper: str = "A4", report: GlyphReport | None = None,
            progress=None) -> RenderResult:
-    report = report or GlyphReport(chain())
     h = sheet.header
-    doc = FlowDocument(PageFrame(h.unit, h.title, h.period, h.printed_on, page_size(paper)), report)
+    doc = sheet_document(h, paper, report)
+    report = doc.report
     f = sheet.figures
     story = [doc.para(f"{h.unit}{h.title}", "title"),
              doc.para(f"{h.period}（截至 {fmt_date(h.as_of)}）", "subtitle"),

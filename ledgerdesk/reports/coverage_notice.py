@@ -11,18 +11,16 @@ from typing import BinaryIO
 from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak
 
-from ledgerdesk.reports.fonts import GlyphReport, chain
-from ledgerdesk.reports.layout import (FlowDocument, PageFrame, RenderResult, fmt_rate, page_size, signoff_flowable,
-                                       spacer)
+from ledgerdesk.reports.fonts import GlyphReport
+from ledgerdesk.reports.layout import RenderResult, fmt_rate, sheet_document, signoff_flowable, spacer
 from ledgerdesk.services.sheets import NoticeSheet
 
 
 def render(sheet: NoticeSheet, out: str | BinaryIO, *, paper: str = "A4", report: GlyphReport | None = None,
            progress=None) -> RenderResult:
-    report = report or GlyphReport(chain())
     h = sheet.header
-    frame = PageFrame(h.unit, h.title, h.period, h.printed_on, page_size(paper))
-    doc = FlowDocument(frame, report)
+    doc = sheet_document(h, paper, report)
+    report = doc.report
     center = sheet.kind == "center"
     who, verb = ("党员中心户", "覆盖") if center else ("联户长", "联系")
     story = [doc.para(f"{h.unit}{h.title}", "title"),

@@ -58,28 +58,28 @@ def make_sheet(session, sheet: str, out: str | Path, *, month: str | None = None
 
     if sheet == "ledger-monthly":
         data = sheets.ledger_sheet(session, period, village=village, today=today)
-        render, kwargs = ledger_monthly.render, {}
+        render = ledger_monthly.render
     elif sheet in ("coverage-notice", "linkage-notice"):
         data = sheets.notice_sheet(session, "center" if sheet == "coverage-notice" else "link_head", village=village,
                                    today=today)
-        render, kwargs = coverage_notice.render, {}
+        render = coverage_notice.render
     elif sheet == "committees":
         data = sheets.committees_sheet(session, period, village=village, today=today)
-        render, kwargs = committees_sheet.render, {}
+        render = committees_sheet.render
     elif sheet == "bulletin":
         data = sheets.bulletin(session, period, village=village, today=today,
                                progress=lambda n, t: step(f"正在统计近 {t} 个月：{n}/{t}", 0.05 + 0.4 * n / t))
-        render, kwargs = bulletin.render, {}
+        render = bulletin.render
     else:
         if not household:
             raise ValidationError("户情卡需要指定户（--household 户号或编号）", field="household")
         data = sheets.household_card(session, household, village=village, today=today)
-        render, kwargs = household_card.render, {}
+        render = household_card.render
     step("正在排版…", 0.5)
     out = Path(out)
     tmp = out.with_name(out.name + ".part")
     try:
-        result: RenderResult = render(data, str(tmp), paper=paper, report=report, progress=pages_done, **kwargs)
+        result: RenderResult = render(data, str(tmp), paper=paper, report=report, progress=pages_done)
         tmp.replace(out)
     except OSError as exc:
         tmp.unlink(missing_ok=True)

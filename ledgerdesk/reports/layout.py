@@ -250,6 +250,15 @@ class FlowDocument:
         return pages[0] if pages else 0
 
 
+def sheet_document(header, paper: str, report: GlyphReport | None = None) -> FlowDocument:
+    """The document of a small sheet: ``header``'s unit, title, period and printing date on ``paper`` (portrait).
+
+    Without ``report`` a fresh :class:`GlyphReport` over the bundled fonts is used (``doc.report``).
+    """
+    frame = PageFrame(header.unit, header.title, header.period, header.printed_on, page_size(paper))
+    return FlowDocument(frame, report or GlyphReport(chain()))
+
+
 def _styles() -> dict[str, ParagraphStyle]:
     base = dict(fontName=PRIMARY, wordWrap="CJK", textColor=colors.black)
     s = {
@@ -272,7 +281,7 @@ def signoff_flowable(doc: FlowDocument, *, seal: bool = True) -> Table:
     """填报人 / 审核人 / 日期 and a seal box, kept together at the end of a sheet."""
     st = doc.styles["big"]
     lines = Table([[Paragraph("填报人：", st), Paragraph("审核人：", st), Paragraph("日期：______年____月____日", st)]],
-                  colWidths=[doc.width * 0.24, doc.width * 0.24, doc.width * 0.32 - (0 if not seal else 0)],
+                  colWidths=[doc.width * 0.24, doc.width * 0.24, doc.width * 0.32],
                   rowHeights=[12 * mm])
     lines.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), PRIMARY), ("VALIGN", (0, 0), (-1, -1), "BOTTOM"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
     if not seal:

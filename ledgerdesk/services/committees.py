@@ -594,13 +594,32 @@ def committee_rows(session, ids: Sequence[str]) -> list[CommitteeRow]:
         return rows_by_id(session, _ROW_SQL, ids, make)
 
 
+_ROLE_ORDER = " ".join(f"WHEN '{r}' THEN {i}" for i, r in enumerate(COMMITTEE_ROLES))
+
+
+def current_officers(session, committee_ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """committee id -> "会长 张三" … of its current officers, in the order of :func:`committee_detail`'s members."""
+    out: dict[str, list[str]] = {}
+    with session.reading():
+        for part in chunks(committee_ids):
+            for cid, name, role, left_on in rows(
+                    session, "SELECT m.committee_id, coalesce(p.name, '（已删除）'), m.role, m.left_on "
+                             "FROM committee_member m LEFT JOIN person p ON p.id = m.person_id "
+                             f"WHERE m.deleted = 0 AND m.committee_id IN ({marks(len(part))}) "
+                             f"AND m.role IN ({marks(len(OFFICER_ROLES))}) "
+                             f"ORDER BY m.committee_id, m.left_on IS NOT NULL, CASE m.role {_ROLE_ORDER} END, "
+                             "m.joined_on, p.name, m.id", [*part, *OFFICER_ROLES]):
+                if stored_date(left_on) is None:
+                    out.setdefault(cid, []).append(f"{role} {name}")
+    return {cid: tuple(names) for cid, names in out.items()}
+
+
 def committee_detail(session, committee_id: str) -> CommitteeDetail:
     """One committee with its members (current officers first, then members, then former) and activity log."""
     found = committee_rows(session, [committee_id])
     if not found:
         raise NotFoundError("找不到该组织，可能已被删除")
     row = found[0]
-    order = " ".join(f"WHEN '{r}' THEN {i}" for i, r in enumerate(COMMITTEE_ROLES))
     with session.reading():
         members = tuple(MemberRow(r[0], r[1], r[2], r[3], r[4], stored_date(r[5]), stored_date(r[6]), r[7], r[8])
                         for r in session.ledger.db.execute_sql(
@@ -608,7 +627,7 @@ def committee_detail(session, committee_id: str) -> CommitteeDetail:
             "coalesce(p.status, ''), coalesce(v.name, '') FROM committee_member m "
             "LEFT JOIN person p ON p.id = m.person_id LEFT JOIN household h ON h.id = p.household_id "
             "LEFT JOIN village v ON v.id = h.village_id "
-            f"WHERE m.committee_id = ? AND m.deleted = 0 ORDER BY m.left_on IS NOT NULL, CASE m.role {order} END, "
+            f"WHERE m.committee_id = ? AND m.deleted = 0 ORDER BY m.left_on IS NOT NULL, CASE m.role {_ROLE_ORDER} END, "
             "m.joined_on, p.name, m.id", (committee_id,)))
     activities = tuple(activity_rows(session, activity_ids(session, committee_id=committee_id)))
     return CommitteeDetail(row, members, activities, figures_of(row.kind))

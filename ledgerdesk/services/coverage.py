@@ -53,6 +53,7 @@ from ledgerdesk.services.registry_queries import (
     bounds,
     center_types,
     invalid_reason_sql,
+    owner_count_sql,
 )
 from ledgerdesk.services.sql import rows
 
@@ -176,10 +177,8 @@ def _households_per_owner(session, kind: str, village_id: str | None) -> list[tu
 
 def _owner_totals(session, kind: str, village_id: str) -> dict[str, int]:
     """Households per live owner of ``village_id`` (wherever the households live)."""
-    table, column, index = ("party_center", "center_id", "household_center_cover") if kind == "center" else (
-        "link_head", "link_head_id", "household_head_cover")
-    return dict(rows(session, f"SELECT c.id, (SELECT count(*) FROM household x INDEXED BY {index} "
-                               f"WHERE x.{column} = c.id AND x.deleted = 0 AND x.status = '在册') FROM {table} c "
+    table = "party_center" if kind == "center" else "link_head"
+    return dict(rows(session, f"SELECT c.id, {owner_count_sql(kind, 'c')} FROM {table} c "
                                f"WHERE c.deleted = 0 AND c.ended_on IS NULL AND c.village_id = ?", (village_id,)))
 
 

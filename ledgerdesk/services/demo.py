@@ -43,6 +43,7 @@ from ledgerdesk.core.errors import Cancelled, LedgerExistsError, NotFoundError, 
 from ledgerdesk.core.idcard import CHECK_CHARS, check_char
 from ledgerdesk.core.ids import link_id, uuid7_fast_factory
 from ledgerdesk.core import workdays
+from ledgerdesk.core.vocab import BUILTIN_TAGS
 from ledgerdesk.services import demo_data as D
 from ledgerdesk.services import workspace
 from ledgerdesk.services.accounts import ensure_admin
@@ -180,7 +181,7 @@ def create_demo_ledger(path: str | os.PathLike, *, scale: str, seed: int = 1, cl
     tmp = path.with_name(path.name + ".building")
     _remove_db_files(tmp)
     session = workspace.create_ledger(tmp, township=workspace.DEFAULT_TOWNSHIP, clock=clock,
-                                      pragmas=BUILD_PRAGMAS)
+                                      pragmas=BUILD_PRAGMAS, numbering_authority=False)
     try:
         with _indexes_deferred(session):
             build_demo(session, scale=scale, seed=seed, progress=progress, cancel=cancel)
@@ -193,7 +194,8 @@ def create_demo_ledger(path: str | os.PathLike, *, scale: str, seed: int = 1, cl
         _remove_db_files(tmp)
         raise
     session = workspace.open_ledger(path, clock=clock)
-    # Renamed into place, the file has a new site id: make it the township's numbering authority again.
+    # Renamed into place, the file has a new site id (the authority is bound to it): only now
+    # make it the township's numbering authority (the .building file was created without).
     from ledgerdesk.services.ledger_numbers import make_numbering_authority
 
     make_numbering_authority(session)
@@ -719,7 +721,7 @@ class _Builder:
         self.master = random.Random(spec.seed)
         self.new_id = uuid7_fast_factory(spec.now_ms, f"ledgerdesk-demo:{spec.seed}".encode()).__next__
         self.people = _People(self.today)
-        self.tag_ids = {name: link_id("tag", name) for name in workspace.BUILTIN_TAGS}
+        self.tag_ids = {name: link_id("tag", name) for name in BUILTIN_TAGS}
         self.townships: list[_Township] = []
         self.villages: list[_Village] = []
 

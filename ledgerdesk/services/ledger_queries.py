@@ -28,6 +28,7 @@ from ledgerdesk.core.lifecycle import Event, ProblemState
 from ledgerdesk.core.masking import mask_phone
 from ledgerdesk.core.text import clean
 from ledgerdesk.services.permissions import may_reveal
+from ledgerdesk.services.registry_common import setting_int
 from ledgerdesk.services.sql import Where, chunks, marks, rows_by_id
 
 # -- 三定三问一反馈 markers -----------------------------------------------------------------------
@@ -182,18 +183,9 @@ class ProblemDetail:
 # -- small helpers ------------------------------------------------------------------------------
 
 
-def setting_int(session, key: str, default: int = 0) -> int:
-    row = session.ledger.db.execute_sql(
-        "SELECT value FROM setting WHERE key = ? AND deleted = 0 ORDER BY id LIMIT 1", (key,)).fetchone()
-    try:
-        return int(str(row[0]).strip()) if row else default
-    except ValueError:
-        return default
-
-
 def stale_days(session) -> int | None:
     """The ``yellow_card.stale_days`` setting: days without a progress note that raise a card; None = off."""
-    n = setting_int(session, STALE_SETTING, 0)
+    n = setting_int(session, STALE_SETTING)
     return n if n > 0 else None
 
 

@@ -8,8 +8,9 @@ rules of everything else. Roles are :data:`ledgerdesk.core.vocab.ROLES`.
 from __future__ import annotations
 
 from ledgerdesk.core.errors import PermissionDeniedError
+from ledgerdesk.core.vocab import ROLES
 
-ADMIN, SECRETARY, CLERK, VIEWER = "管理员", "书记", "录入员", "只读"
+ADMIN, SECRETARY, CLERK, VIEWER = ROLES
 
 EDITORS = frozenset({ADMIN, SECRETARY, CLERK})  # may change registry, committee and visit records
 REVIEWERS = frozenset({ADMIN, SECRETARY})  # designate centers and heads, merge persons, settings

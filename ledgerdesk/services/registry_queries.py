@@ -40,6 +40,7 @@ from ledgerdesk.core.errors import NotFoundError, ValidationError
 from ledgerdesk.core.masking import mask_id_number, mask_phone
 from ledgerdesk.core.vocab import CENTER_TYPES
 from ledgerdesk.services.permissions import may_reveal
+from ledgerdesk.services.registry_common import setting_int
 from ledgerdesk.services.sql import Where, id_list, rows, rows_by_id
 
 # -- invalid 中心户 / 联户长 --------------------------------------------------------------
@@ -89,25 +90,10 @@ def bounds(session, kind: str) -> tuple[int, int]:
     From the ``setting`` table (``center.min_households`` …), else the defaults
     of :data:`ledgerdesk.services.workspace.DEFAULT_SETTINGS`.
     """
-    from ledgerdesk.services.workspace import DEFAULT_SETTINGS
-
     if kind not in _KINDS:
         raise ValidationError(f"未知的类别“{kind}”，应为 center 或 link_head", field="kind")
-    keys = (f"{kind}.min_households", f"{kind}.max_households")
     with session.reading():
-        stored = dict(rows(session, "SELECT key, value FROM setting WHERE deleted = 0 AND key IN (?, ?) "
-                                     "ORDER BY id DESC", keys))
-    out = []
-    for key in keys:
-        value = 0
-        for candidate in (stored.get(key), DEFAULT_SETTINGS.get(key)):
-            try:
-                value = int(str(candidate).strip())
-                break
-            except (TypeError, ValueError):
-                continue
-        out.append(value)
-    return out[0], out[1]
+        return setting_int(session, f"{kind}.min_households"), setting_int(session, f"{kind}.max_households")
 
 
 # -- villages and tags -----------------------------------------------------------------
@@ -443,7 +429,8 @@ class HeadRow(_OwnerRow):
     pass
 
 
-def _owner_count_sql(kind: str, alias: str) -> str:
+def owner_count_sql(kind: str, alias: str) -> str:
+    """SQL expression: live 在册 households naming the 中心户 / 联户长 ``alias`` (index-only count)."""
     column = _KINDS[kind][1]
     index = "household_center_cover" if kind == "center" else "household_head_cover"
     return (f"(SELECT count(*) FROM household x INDEXED BY {index} WHERE x.{column} = {alias}.id "
@@ -460,7 +447,7 @@ def _owner_ids(session, kind: str, query: CenterQuery) -> list[str]:
     if query.village_id:
         where.add("c.village_id = ?", query.village_id)
     if query.problem == "out_of_bounds":
-        where.add(f"{_owner_count_sql(kind, 'c')} NOT BETWEEN ? AND ?", *bounds(session, kind))
+        where.add(f"{owner_count_sql(kind, 'c')} NOT BETWEEN ? AND ?", *bounds(session, kind))
     elif query.problem == "invalid":
         where.add(f"{invalid_reason_sql('c', 'p', center=kind == 'center')} <> ''")
     sql = (f"SELECT c.id AS id FROM {table} c LEFT JOIN village v ON v.id = c.village_id "
@@ -476,7 +463,7 @@ def _owner_rows(session, kind: str, ids: Sequence[str], row_type: type[_OwnerRow
     types = "c.types" if kind == "center" else "''"
     lo, hi = bounds(session, kind)
     sql = (f"SELECT c.id, coalesce(v.name, ''), c.household_id, coalesce(hh.hh_no, ''), c.person_id, "
-           f"coalesce(p.name, ''), {types}, {_owner_count_sql(kind, 'c')}, "
+           f"coalesce(p.name, ''), {types}, {owner_count_sql(kind, 'c')}, "
            f"{invalid_reason_sql('c', 'p', center=kind == 'center')}, c.village_id, c.designated_on, "
            f"c.ended_on FROM {table} c LEFT JOIN village v ON v.id = c.village_id "
            f"LEFT JOIN household hh ON hh.id = c.household_id LEFT JOIN person p ON p.id = c.person_id "

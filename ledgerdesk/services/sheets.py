@@ -30,7 +30,7 @@ from ledgerdesk.services.ledger_queries import ProblemQuery, events_of
 from ledgerdesk.services.problem_stats import (Period, ProblemStats, problem_stats, problem_stats_json,
                                                village_id_by_name)
 from ledgerdesk.services.session import Session
-from ledgerdesk.services.sql import chunks
+from ledgerdesk.services.sql import chunks, marks, rows as sql_rows
 from ledgerdesk.services.workspace import ledger_info
 
 SHEETS = {
@@ -193,10 +193,19 @@ class NoticeSheet:
     figures: dict  # coverage_json(report)
 
 
-def _owner_households(session: Session, kind: str, owner_id: str) -> tuple[str, ...]:
-    q = rq.HouseholdQuery(center_id=owner_id) if kind == "center" else rq.HouseholdQuery(link_head_id=owner_id)
-    ids = rq.household_ids(session, q)
-    return tuple(f"{h.hh_no} {h.head_name}".strip() for h in rq.household_rows(session, ids))
+def _owner_households(session: Session, kind: str, owner_ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """owner id -> "户号 户主" of the live 在册 households it covers / links, by 户号 (one query per chunk)."""
+    column = "center_id" if kind == "center" else "link_head_id"
+    out: dict[str, list[str]] = {}
+    with session.reading():
+        for part in chunks(owner_ids):
+            for owner, hh_no, head in sql_rows(
+                    session, f"SELECT h.{column}, h.hh_no, coalesce(hp.name, '') FROM household h "
+                             f"LEFT JOIN person hp ON hp.id = h.head_person_id AND hp.deleted = 0 "
+                             f"WHERE h.deleted = 0 AND h.status = '在册' AND h.{column} IN ({marks(len(part))}) "
+                             f"ORDER BY h.hh_no, h.id", part):
+                out.setdefault(owner, []).append(f"{hh_no} {head}".strip())
+    return {owner: tuple(lines) for owner, lines in out.items()}
 
 
 def notice_sheet(session: Session, kind: str, *, village: str | None = None,
@@ -211,13 +220,14 @@ def notice_sheet(session: Session, kind: str, *, village: str | None = None,
     owners = (rq.center_rows(session, rq.center_ids(session, query)) if kind == "center"
               else rq.link_head_rows(session, rq.link_head_ids(session, query)))
     phones = {h.id: h.phone for h in rq.household_rows(session, sorted({o.household_id for o in owners}))}
+    covered_by = _owner_households(session, kind, [o.id for o in owners])
     by_village: dict[str, list[NoticeEntry]] = {}
     label = "中心户" if kind == "center" else "联户长"
     for o in owners:
         types = tuple(CENTER_TYPES[t] for t in getattr(o, "types", ()))
         by_village.setdefault(o.village_id, []).append(NoticeEntry(
             o.person_name, o.hh_no, phones.get(o.household_id, ""), types,
-            _owner_households(session, kind, o.id), f"{o.village} {label} {o.person_name}（户号 {o.hh_no}）"))
+            covered_by.get(o.id, ()), f"{o.village} {label} {o.person_name}（户号 {o.hh_no}）"))
     villages = []
     for v in report.villages:
         covered = v.center_covered if kind == "center" else v.head_linked
@@ -273,6 +283,7 @@ def committees_sheet(session: Session, period: Period, *, village: str | None = 
     for a in committees.activity_rows(session, committees.activity_ids(session, village_id=village_id,
                                                                        start=period.start, end=as_of)):
         in_period[a.committee_id] = in_period.get(a.committee_id, 0) + 1
+    officers = committees.current_officers(session, [c.id for v in checks for c in v.committees])
     out = []
     for v in checks:
         lines = []
@@ -280,23 +291,22 @@ def committees_sheet(session: Session, period: Period, *, village: str | None = 
             if status is None:
                 lines.append(CommitteeLine(COMMITTEE_KINDS[code], "", None, (), 0, 0, None, ("未成立",), False))
             else:
-                lines.append(_committee_line(session, status, in_period, v))
-        lines.extend(_committee_line(session, c, in_period, v) for c in v.custom)
+                lines.append(_committee_line(status, officers, in_period, v))
+        lines.extend(_committee_line(c, officers, in_period, v) for c in v.custom)
         out.append(CommitteeVillage(v.village, tuple(lines), v.issues()))
     return CommitteesSheet(SheetHeader(SHEETS["committees"], _unit(session, vname), period.label(), today, as_of,
                                        vname), period, tuple(out), figures)
 
 
-def _committee_line(session, status, in_period: dict[str, int], village) -> CommitteeLine:
-    detail = committees.committee_detail(session, status.id)
-    officers = tuple(f"{m.role} {m.name}" for m in detail.members
-                     if m.left_on is None and m.role in committees.OFFICER_ROLES)
+def _committee_line(status, officers: dict[str, tuple[str, ...]], in_period: dict[str, int],
+                    village) -> CommitteeLine:
     flags = []
     if status.under_minimum:
         flags.append(f"成员不足{village.min_members}人")
     if status.inactive:
         flags.append(f"超过{village.inactive_months}个月没有活动")
-    return CommitteeLine(committees.kind_label(status.kind, status.name), status.name, status.founded_on, officers,
+    return CommitteeLine(committees.kind_label(status.kind, status.name), status.name, status.founded_on,
+                         officers.get(status.id, ()),
                          status.members, in_period.get(status.id, 0), status.last_activity, tuple(flags))
 
 

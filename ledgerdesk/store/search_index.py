@@ -47,8 +47,6 @@ _TOP = "\U0010ffff"  # the largest code point: [q, q + _TOP) is every text start
 
 _CODE = re.compile(r"^[0-9X]*[0-9][0-9X]*$")
 
-TIERS = ("exact", "prefix", "infix")
-
 # FTS5's 'hashsize': how much pending index data is held in memory before it is written as a segment.
 DEFAULT_HASHSIZE = 1024 * 1024  # FTS5's own default
 BULK_HASHSIZE = 64 * 1024 * 1024
@@ -219,10 +217,11 @@ def rebuild_search_index(db) -> int:
         return db.execute_sql("SELECT count(*) FROM search_ref").fetchone()[0]
 
 
-def _trigger_sql(db) -> list[str]:
-    return [r[0] for r in db.execute_sql(
-        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'search!_%' ESCAPE '!' "
-        "ORDER BY name").fetchall()]
+def _triggers(db) -> list[tuple[str, str]]:
+    """(name, sql) of the search triggers."""
+    return db.execute_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'search!_%' ESCAPE '!' "
+        "ORDER BY name").fetchall()
 
 
 @contextmanager
@@ -234,11 +233,10 @@ def deferred(db) -> Iterator[None]:
     load's transaction: if the block raises, the rollback restores the
     triggers and the index as they were.
     """
-    triggers = _trigger_sql(db)
-    for sql in triggers:
-        name = re.match(r"CREATE TRIGGER\s+\"?(\w+)", sql).group(1)
+    triggers = _triggers(db)
+    for name, _ in triggers:
         db.execute_sql(f'DROP TRIGGER "{name}"')
     yield
     rebuild_search_index(db)
-    for sql in triggers:
+    for _, sql in triggers:
         db.execute_sql(sql)

@@ -5,30 +5,28 @@ import datetime as dt
 
 import openpyxl
 import pytest
+from ledger_checks import versions
 
 from ledgerdesk.core.idcard import make_id_number
 from ledgerdesk.interchange import committees as X
-from ledgerdesk.interchange.errors import HeaderNotFoundError, ImportHasErrorsError, StalePlanError
+from ledgerdesk.interchange.errors import (
+    HeaderNotFoundError,
+    ImportHasErrorsError,
+    StalePlanError,
+)
 from ledgerdesk.services import committee_supervision as S
 from ledgerdesk.services import committees as C
-from ledgerdesk.store.models import Household, Person, Village
+from ledgerdesk.store.models import Household, Person
 
 ID_A = make_id_number("152501", dt.date(1970, 3, 1), 11, True)
 ID_B = make_id_number("152501", dt.date(1985, 6, 2), 12, True)  # 张伟 (1)
 ID_C = make_id_number("152501", dt.date(1990, 7, 3), 14, True)  # 张伟 (2)
 
 
-def versions(s):
-    return s.ledger.db.execute_sql("SELECT count(*) FROM version").fetchone()[0]
-
-
 @pytest.fixture
-def town(memory_session):
-    s = memory_session
-    tid = s.ledger.get_meta("township_id")
+def town(villages):
+    s = villages
     with s.writing() as w:
-        w.insert_many(Village, ["id", "township_id", "name", "sort_order"],
-                      [("v-1", tid, "红旗村", 1), ("v-2", tid, "巴音嘎查", 2)])
         w.insert_many(Household, ["id", "village_id", "hh_no"], [("h-1", "v-1", "001"), ("h-2", "v-2", "901")])
         w.insert_many(Person, ["id", "household_id", "name", "id_number", "status"], [
             ("p-a", "h-1", "王建国", ID_A, "在册"), ("p-b", "h-1", "张伟", ID_B, "在册"),

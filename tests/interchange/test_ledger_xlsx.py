@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from ledger_checks import versions
 from openpyxl import Workbook, load_workbook
 
 from ledgerdesk.core import lifecycle as L
@@ -49,10 +50,6 @@ def _workbook(path, rows, headers=HEADERS, title=True):
 
 def _count(session, table: str) -> int:
     return session.ledger.db.execute_sql(f"SELECT count(*) FROM {table} WHERE deleted = 0").fetchone()[0]
-
-
-def _versions(session) -> int:
-    return session.ledger.db.execute_sql("SELECT count(*) FROM version").fetchone()[0]
 
 
 def _state_of(session, number: str) -> L.ProblemState:
@@ -114,11 +111,11 @@ def test_reimporting_the_same_file_changes_nothing(memory_session, tmp_path):
     _villages(memory_session, "红旗村", "白音嘎查")
     path = _workbook(tmp_path / "台账.xlsx", MESSY_ROWS)
     apply_ledger_import(memory_session, plan_ledger_import(memory_session, path))
-    before = _versions(memory_session)
+    before = versions(memory_session)
     again = plan_ledger_import(memory_session, path)
     assert again.ok and again.problems == [] and again.unchanged == 5
     apply_ledger_import(memory_session, again)
-    assert _versions(memory_session) == before
+    assert versions(memory_session) == before
 
 
 def test_a_later_version_of_the_ledger_adds_only_the_new_steps(memory_session, tmp_path):
@@ -150,7 +147,7 @@ def test_row_errors_refuse_the_whole_file_and_write_nothing(memory_session, tmp_
         [15, "XZ-2026-002", "编号重复", "", "群众反映", None, "红旗村", None, "2026-10-01"],
     ]
     path = _workbook(tmp_path / "错.xlsx", rows)
-    before = _versions(memory_session)
+    before = versions(memory_session)
     plan = plan_ledger_import(memory_session, path)
     by_row = {e.row: e for e in plan.errors}
     assert set(by_row) == {6, 7, 8, 9, 10, 11, 12}  # data starts on Excel row 5
@@ -163,7 +160,7 @@ def test_row_errors_refuse_the_whole_file_and_write_nothing(memory_session, tmp_
     assert "重复" in by_row[12].reason
     with pytest.raises(ImportHasErrorsError):
         apply_ledger_import(memory_session, plan)
-    assert _versions(memory_session) == before
+    assert versions(memory_session) == before
 
     result = apply_ledger_import(memory_session, plan, only_valid=True)
     assert result.created == 1 and result.rows_skipped == 7

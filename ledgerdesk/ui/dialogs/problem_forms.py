@@ -346,12 +346,9 @@ def village_choices(session) -> list[tuple[str, str]]:
     return [(v.id, v.name) for v in registry_queries.villages(session)]
 
 
-def household_search(session, limit: int = 20) -> Callable[[str], list[tuple[str, str]]] | None:
-    """A ``text -> [(household_id, label)]`` search over persons and households; None without the search service."""
-    try:
-        from ledgerdesk.services import search as search_service
-    except ImportError:  # the search service is not part of this build
-        return None
+def household_search(session, limit: int = 20) -> Callable[[str], list[tuple[str, str]]]:
+    """A ``text -> [(household_id, label)]`` search over persons and households."""
+    from ledgerdesk.services import search as search_service
 
     def find(text: str) -> list[tuple[str, str]]:
         found: dict[str, str] = {}

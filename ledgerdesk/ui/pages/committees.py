@@ -48,13 +48,13 @@ from ledgerdesk.ui.dialogs.committee_forms import (
 from ledgerdesk.ui.error_dialog import show_error
 from ledgerdesk.ui.import_dialog import ImportDialog
 from ledgerdesk.ui.pages.base import Page, detail_header, selectable_label
-from ledgerdesk.ui.widgets.common import AMBER, RED, page_shortcuts, run_modal, splitter
+from ledgerdesk.ui.widgets.common import AMBER, LEVEL_COLOURS, RED, page_shortcuts, run_modal, splitter
 from ledgerdesk.ui.widgets.transfer import ExcelActions
 
 if TYPE_CHECKING:
     from ledgerdesk.ui.pages import PageContext, PageSpec
 
-GREEN = QColor("#dff3e4")
+GREEN = LEVEL_COLOURS["绿"]
 SIX = tuple(COMMITTEE_KINDS)
 FIRST_SIX, OTHER_COLUMN = 1, 1 + len(SIX)
 LAST_COLUMN, QUARTER_COLUMN = OTHER_COLUMN + 1, OTHER_COLUMN + 2

@@ -14,8 +14,6 @@ F5 reloads.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QLocale, Qt, QTimer, Signal
@@ -25,8 +23,10 @@ from ledgerdesk.core.errors import Cancelled, LedgerDeskError
 from ledgerdesk.core.vocab import LEVEL_LABELS, LEVELS
 from ledgerdesk.interchange.list_export import export_list
 from ledgerdesk.services import permissions, registry, registry_queries
+from ledgerdesk.services import search as search_service
 from ledgerdesk.ui.dialogs.registry_forms import HouseholdDialog, PersonDialog
 from ledgerdesk.ui.error_dialog import show_error
+from ledgerdesk.ui.import_dialog import ImportDialog
 from ledgerdesk.ui.lazy_table import Column, LazyTableModel, RowsModel
 from ledgerdesk.ui.pages.base import Page
 from ledgerdesk.ui.widgets import common as w
@@ -36,12 +36,6 @@ from ledgerdesk.ui.widgets.transfer import export_file
 if TYPE_CHECKING:
     from ledgerdesk.ui.pages import PageContext, PageSpec
 
-try:  # written by another helper; the search box appears when it exists
-    from ledgerdesk.services import search as search_service
-except ImportError:  # pragma: no cover - depends on the checkout
-    search_service = None
-
-IMPORT_DIALOG_MODULE = "ledgerdesk.ui.import_dialog"
 SEARCH_LIMIT = 500
 FILTERS_KEY = "registry/filters"
 EXPORT_CHUNK = 500
@@ -127,9 +121,6 @@ class RegistryPage(Page):
         self.search.setClearButtonEnabled(True)
         self.search.setPlaceholderText(self.tr("查找姓名、户号、证件号或电话（Ctrl+F）"))
         self.search.setMinimumWidth(300)
-        self.search.setEnabled(search_service is not None)
-        if search_service is None:
-            self.search.setPlaceholderText(self.tr("查找功能尚未就绪"))
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(300)
@@ -194,9 +185,6 @@ class RegistryPage(Page):
         row.addWidget(self.reveal)
         row.addSpacing(12)
         self.import_button = button(self.tr("导入花名册…"), self.import_roster)
-        if importlib.util.find_spec(IMPORT_DIALOG_MODULE) is None:
-            self.import_button.setEnabled(False)
-            self.import_button.setToolTip(self.tr("花名册导入功能尚未就绪"))
         self.export_button = button(self.tr("导出当前列表…"), lambda: self.export_list(),
                                     self.tr("导出为 Excel 表格（.xlsx）；证件号、电话按当前显示方式"))
         return row
@@ -339,7 +327,7 @@ class RegistryPage(Page):
     def _ids_query(self):
         """The id query of the current search text or filters, as a closure safe to run off the GUI thread."""
         session, text, query = self.session, self.search.text().strip(), self.query()
-        if text and search_service is not None:
+        if text:
             def run() -> list[str]:
                 hits = search_service.search(session, text, limit=SEARCH_LIMIT)
                 return list(dict.fromkeys(hit.household_id for hit in hits if hit.household_id))
@@ -356,7 +344,7 @@ class RegistryPage(Page):
         """Re-run the id query on the worker thread (keeps the current household selected when still listed)."""
         self._search_timer.stop()
         keep = select or self.table.current_id()
-        self.searching = self.search.text().strip() if search_service is not None else ""
+        self.searching = self.search.text().strip()
         self.count_label.setText(self.tr("正在读取…"))
         self.loader.load(self._ids_query(), then=lambda: self._after_load(keep))
 
@@ -541,21 +529,7 @@ class RegistryPage(Page):
         self.reload()
 
     def import_roster(self) -> None:
-        try:
-            module = importlib.import_module(IMPORT_DIALOG_MODULE)
-        except ImportError:
-            return
-        opener = next((getattr(module, name) for name in ("open_roster_import", "open_roster_dialog",
-                                                          "roster_import_dialog") if hasattr(module, name)), None)
-        if opener is None:
-            dialog_class = next((getattr(module, name) for name in ("RosterImportDialog", "ImportDialog")
-                                 if hasattr(module, name)), None)
-            if dialog_class is None:
-                return
-            dialog = dialog_class(self.context, parent=self)
-            dialog.exec()
-        else:
-            opener(self.context, self)
+        w.run_modal(ImportDialog.for_roster(self.context, self))
         self.villages = registry_queries.villages(self.session)
         self.reload()
 

@@ -460,11 +460,12 @@ class LinkagePage(Page):
                    {"village": self.village.currentData(), "problem": self.problem.currentData()})
         self.reload()
 
-    def reload(self) -> None:
-        """Re-read the holders (worker thread) and the coverage strip; keeps the selected holder if listed."""
+    def reload(self, select: str | None = None) -> None:
+        """Re-read the holders (worker thread) and the coverage strip; then selects ``select``, else keeps
+        the selected holder if still listed."""
         kind, session = self.kind, self.session
         query = kind.holder_query(village_id=self.village.currentData(), problem=self.problem.currentData())
-        keep = self.holder_table.current_id()
+        keep = select or self.holder_table.current_id()
         self.count_label.setText(self.tr("正在读取…"))
         self.holder_loader.load(lambda: kind.holder_ids(session, query), then=lambda: self._reselect(keep))
         self.reload_coverage()
@@ -507,20 +508,13 @@ class LinkagePage(Page):
             return None
         return self.holder_model.row_at(self.holder_model.row_of(holder_id))
 
-    def _holder_village(self, holder) -> str | None:
-        village_id = getattr(holder, "village_id", None)
-        if village_id:
-            return village_id
-        return next((v.id for v in self.villages if v.name == holder.village), None)
-
     def _holder_selected(self) -> None:
         holder = self.current_holder()
         if holder is None:
             village_id = self.village.currentData()
             self.panel.set_holder(None, village_id, self._village_names.get(village_id, ""))
         else:
-            village_id = self._holder_village(holder)
-            self.panel.set_holder(holder, village_id, holder.village)
+            self.panel.set_holder(holder, holder.village_id or None, holder.village)
         self._update_buttons()
 
     def _update_buttons(self) -> None:
@@ -561,19 +555,12 @@ class LinkagePage(Page):
         self._open_dialog(dialog)
         if dialog.result() and dialog.saved_id:
             self.notice.show_message(self.tr("已设立{holder}。").format(holder=kind.holder))
-            self._select_after_reload(dialog.saved_id)
+            self.reload(select=dialog.saved_id)
         return dialog
 
     def _open_dialog(self, dialog) -> None:
         """Run a dialog modally (a hook tests replace to fill the dialog in)."""
         dialog.exec()
-
-    def _select_after_reload(self, holder_id: str) -> None:
-        kind, session = self.kind, self.session
-        query = kind.holder_query(village_id=self.village.currentData(), problem=self.problem.currentData())
-        self.holder_loader.load(lambda: kind.holder_ids(session, query),
-                                then=lambda: self._reselect(holder_id))
-        self.reload_coverage()
 
     def edit_types(self) -> TypesDialog | None:
         holder = self.current_holder()
