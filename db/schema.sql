@@ -1,4 +1,4 @@
--- LedgerDesk schema version 4 (generated from db/migrations; do not edit).
+-- LedgerDesk schema version 5 (generated from db/migrations; do not edit).
 -- Regenerate: python -m ledgerdesk.store.schema_dump
 
 CREATE TABLE activity_attendee (
@@ -48,6 +48,17 @@ CREATE TABLE committee_member (
     role TEXT NOT NULL DEFAULT '成员' CHECK (role IN ('会长', '副会长', '秘书长', '成员')),
     joined_on TEXT,
     left_on TEXT
+);
+
+CREATE TABLE device (
+    id TEXT PRIMARY KEY, vid INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,
+    name        TEXT NOT NULL,
+    role        TEXT NOT NULL DEFAULT 'laptop' CHECK (role IN ('office', 'laptop', 'county')),
+    verify_key  TEXT NOT NULL,                 -- Ed25519 public key, hex
+    enrolled_at TEXT,
+    enrolled_by TEXT NOT NULL DEFAULT '',
+    revoked_at  TEXT,
+    revoked_by  TEXT NOT NULL DEFAULT ''
 );
 
 CREATE TABLE grid (
@@ -231,6 +242,65 @@ CREATE TABLE setting (
     value TEXT NOT NULL
 );
 
+CREATE TABLE sync_alarm (
+    id      INTEGER PRIMARY KEY,
+    at      TEXT NOT NULL,
+    kind    TEXT NOT NULL,                    -- 'clone' | 'file-id-reused' | 'own-site-cloned'
+    site    TEXT NOT NULL DEFAULT '',
+    seq     INTEGER NOT NULL DEFAULT 0,       -- clone: versions of `site` from this seq on are quarantined
+    file_id TEXT NOT NULL DEFAULT '',
+    detail  TEXT NOT NULL DEFAULT ''
+);
+
+CREATE TABLE sync_conflict (
+    entity_id TEXT NOT NULL,
+    tbl       TEXT NOT NULL,
+    field     TEXT NOT NULL,                  -- a column, or '*' for delete-versus-edit
+    kind      TEXT NOT NULL CHECK (kind IN ('value', 'delete')),
+    PRIMARY KEY (entity_id, field)
+) WITHOUT ROWID;
+
+CREATE TABLE sync_file (
+    file_id      TEXT PRIMARY KEY,
+    digest       TEXT NOT NULL,               -- sha256 of the whole file
+    sender       TEXT NOT NULL,               -- device id
+    sender_name  TEXT NOT NULL DEFAULT '',
+    sender_site  TEXT NOT NULL DEFAULT '',
+    exported_hlc INTEGER NOT NULL DEFAULT 0,
+    imported_at  TEXT NOT NULL,
+    versions     INTEGER NOT NULL DEFAULT 0,  -- versions in the file
+    new_versions INTEGER NOT NULL DEFAULT 0,  -- of which were new here
+    ranges       TEXT NOT NULL DEFAULT '{}'   -- JSON {site: [[lo, hi], ...]}
+);
+
+CREATE TABLE sync_peer (
+    device_id   TEXT PRIMARY KEY,
+    name        TEXT NOT NULL DEFAULT '',
+    knowledge   TEXT NOT NULL DEFAULT '{}',   -- JSON {site: highest seq held without a gap}
+    last_file   TEXT,
+    last_seen   TEXT
+);
+
+CREATE TABLE sync_quarantine (
+    site      TEXT NOT NULL,
+    seq       INTEGER NOT NULL,
+    file_id   TEXT NOT NULL,
+    hlc       INTEGER NOT NULL,
+    author    TEXT NOT NULL,
+    tbl       TEXT NOT NULL,
+    entity_id TEXT NOT NULL,
+    op        TEXT NOT NULL,
+    fields    TEXT NOT NULL,
+    parents   TEXT NOT NULL,
+    PRIMARY KEY (site, seq, file_id)
+) WITHOUT ROWID;
+
+CREATE TABLE sync_site (
+    site        TEXT PRIMARY KEY,
+    device_id   TEXT NOT NULL DEFAULT '',
+    device_name TEXT NOT NULL DEFAULT ''
+);
+
 CREATE TABLE tag (
     id TEXT PRIMARY KEY, vid INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,
     name TEXT NOT NULL,
@@ -320,6 +390,10 @@ CREATE INDEX committee_member_committee ON committee_member (committee_id);
 CREATE INDEX committee_member_person ON committee_member (person_id);
 
 CREATE INDEX "committee_member_tombstones" ON "committee_member" (id) WHERE deleted = 1;
+
+CREATE INDEX device_name ON device (name);
+
+CREATE INDEX "device_tombstones" ON "device" (id) WHERE deleted = 1;
 
 CREATE INDEX "grid_tombstones" ON "grid" (id) WHERE deleted = 1;
 
@@ -470,6 +544,12 @@ CREATE TRIGGER "committee_member_guard_delete" BEFORE DELETE ON "committee_membe
 CREATE TRIGGER "committee_member_guard_insert" BEFORE INSERT ON "committee_member" WHEN NOT EXISTS (SELECT 1 FROM version WHERE id = NEW.vid AND entity_id = NEW.id) BEGIN SELECT RAISE(ABORT, 'unversioned write to committee_member'); END;
 
 CREATE TRIGGER "committee_member_guard_update" BEFORE UPDATE ON "committee_member" WHEN NEW.vid IS NULL OR OLD.vid IS NULL OR NEW.vid <= OLD.vid OR NEW.id IS NOT OLD.id OR NOT EXISTS (SELECT 1 FROM version WHERE id = NEW.vid AND entity_id = NEW.id) BEGIN SELECT RAISE(ABORT, 'unversioned write to committee_member'); END;
+
+CREATE TRIGGER "device_guard_delete" BEFORE DELETE ON "device" BEGIN SELECT RAISE(ABORT, 'unversioned delete from device'); END;
+
+CREATE TRIGGER "device_guard_insert" BEFORE INSERT ON "device" WHEN NOT EXISTS (SELECT 1 FROM version WHERE id = NEW.vid AND entity_id = NEW.id) BEGIN SELECT RAISE(ABORT, 'unversioned write to device'); END;
+
+CREATE TRIGGER "device_guard_update" BEFORE UPDATE ON "device" WHEN NEW.vid IS NULL OR OLD.vid IS NULL OR NEW.vid <= OLD.vid OR NEW.id IS NOT OLD.id OR NOT EXISTS (SELECT 1 FROM version WHERE id = NEW.vid AND entity_id = NEW.id) BEGIN SELECT RAISE(ABORT, 'unversioned write to device'); END;
 
 CREATE TRIGGER "grid_guard_delete" BEFORE DELETE ON "grid" BEGIN SELECT RAISE(ABORT, 'unversioned delete from grid'); END;
 

@@ -17,6 +17,11 @@ import sys
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_FONT_DPI", "96")
+# Device keys go to a throw-away key store, never the tester's own (sync/keystore.py).
+if "LEDGERDESK_KEYS" not in os.environ:
+    import tempfile
+
+    os.environ["LEDGERDESK_KEYS"] = tempfile.mkdtemp(prefix="ledgerdesk-keys-")
 
 import pytest
 

@@ -137,12 +137,23 @@ class Ledger:
                 self.site_id = site
                 return
             if site:
-                history = json.loads(self.get_meta("site_history") or "[]")
-                history.append(site)
-                self.set_meta("site_history", json.dumps(history))
-            self.site_id = new_site_id()
-            self.set_meta("site_id", self.site_id)
+                self.site_id = site
+                self.start_new_site()
+            else:
+                self.site_id = new_site_id()
+                self.set_meta("site_id", self.site_id)
             self.set_meta("site_anchor", anchor)
+
+    def start_new_site(self) -> None:
+        """Continue under a fresh site id (this file's id turned out to be shared with a clone).
+
+        Call inside a write transaction; the old id goes to ``site_history``.
+        """
+        history = json.loads(self.get_meta("site_history") or "[]")
+        history.append(self.site_id)
+        self.set_meta("site_history", json.dumps(history))
+        self.site_id = new_site_id()
+        self.set_meta("site_id", self.site_id)
 
     def close(self) -> None:
         if not self.db.is_closed():

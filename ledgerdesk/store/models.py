@@ -284,13 +284,25 @@ class Setting(SyncedModel):
     value = TextField()
 
 
+class Device(SyncedModel):
+    """An enrolled device of the township's sync group and its public signing key (sync/devices.py)."""
+
+    name = TextField()
+    role = TextField(default="laptop")
+    verify_key = TextField()
+    enrolled_at = DateTimeField(null=True)
+    enrolled_by = TextField(default="")
+    revoked_at = DateTimeField(null=True)
+    revoked_by = TextField(default="")
+
+
 LOCAL_MODELS: tuple[type[BaseModel], ...] = (Meta, Version)
 
 SYNCED_MODELS: tuple[type[SyncedModel], ...] = (
     Township, Village, VillageGroup, Grid, Household, Person, Tag, HouseholdTag,
     PartyCenter, LinkHead, GridWorker, PersonPost, Committee, CommitteeMember,
     CommitteeActivity, ActivityAttendee, Visit, VisitHousehold, Category, Problem,
-    ProblemHousehold, ProblemEvent, UserAccount, Setting,
+    ProblemHousehold, ProblemEvent, UserAccount, Setting, Device,
 )
 
 ALL_MODELS = LOCAL_MODELS + SYNCED_MODELS
@@ -301,6 +313,17 @@ DERIVED_TABLES: dict[str, str] = {
     "search_ref": "ledgerdesk/store/search_index.py",
     "search_fts": "ledgerdesk/store/search_index.py",  # FTS5; its shadow tables are search_fts_*
     "problem_state": "ledgerdesk/services/ledger_queries.py",
+    "sync_conflict": "ledgerdesk/store/conflicts.py",
+}
+
+# Local bookkeeping of sync (db/migrations/0005_sync.sql): facts about this file's
+# exchanges with other devices. Never synced, not derivable, no model.
+SYNC_LOCAL_TABLES: dict[str, str] = {
+    "sync_file": "ledgerdesk/sync/exchange.py",
+    "sync_peer": "ledgerdesk/sync/knowledge.py",
+    "sync_site": "ledgerdesk/sync/knowledge.py",
+    "sync_alarm": "ledgerdesk/sync/merge.py",
+    "sync_quarantine": "ledgerdesk/sync/merge.py",
 }
 
 MODEL_BY_TABLE: dict[str, type[SyncedModel]] = {m._meta.table_name: m for m in SYNCED_MODELS}

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from itertools import groupby
 
 from ledgerdesk.store.migrations import synced_tables
-from ledgerdesk.store.versions import VersionRow, winners
+from ledgerdesk.store.versions import VersionRow, is_creation, winners
 
 
 @dataclass(frozen=True)
@@ -33,25 +33,34 @@ def replay_mismatches(db, limit: int = 20) -> list[Mismatch]:
             "SELECT entity_id, site, seq, hlc, op, fields, parents FROM version WHERE tbl = ? ORDER BY entity_id",
             (table,))
         by_entity = groupby(versions, key=lambda r: r[0])
-        pending = next(by_entity, None)
+        pending = _next_shown(by_entity)
         for row in rows:
             entity_id, values = row[0], dict(zip(cols, row[1:]))
             while pending is not None and pending[0] < entity_id:
                 found.append(Mismatch(table, pending[0], "version without a row"))
-                pending = next(by_entity, None)
+                pending = _next_shown(by_entity)
             if pending is None or pending[0] != entity_id:
                 found.append(Mismatch(table, entity_id, "row without any version"))
             else:
-                folded = winners([VersionRow.from_db(*v[1:]) for v in pending[1]])
+                folded = winners(pending[1])
                 diff = {c: (values[c], folded.get(c)) for c in cols if c in folded and folded[c] != values[c]}
                 missing = [c for c in cols if c not in folded and c != "deleted"]
                 if diff or missing:
                     found.append(Mismatch(table, entity_id, json.dumps(
                         {"differs": diff, "never_set": missing}, ensure_ascii=False)))
-                pending = next(by_entity, None)
+                pending = _next_shown(by_entity)
             if len(found) >= limit:
                 return found
         while pending is not None and len(found) < limit:
             found.append(Mismatch(table, pending[0], "version without a row"))
-            pending = next(by_entity, None)
+            pending = _next_shown(by_entity)
     return found
+
+
+def _next_shown(by_entity) -> tuple[str, list[VersionRow]] | None:
+    """The next entity whose versions include a creation: only those must have a row (the rest are held)."""
+    for entity_id, group in by_entity:
+        versions = [VersionRow.from_db(*v[1:]) for v in group]
+        if any(is_creation(v) for v in versions):
+            return entity_id, versions
+    return None

@@ -28,6 +28,7 @@ from ledgerdesk.core.errors import NotFoundError, UnversionedWriteError
 from ledgerdesk.core.hlc import HybridClock
 from ledgerdesk.core.ids import uuid7
 from ledgerdesk.store.models import SyncedModel
+from ledgerdesk.store import conflicts
 from ledgerdesk.store.versions import VersionRow, frontier
 
 _SKIP = ("id", "vid")
@@ -79,10 +80,10 @@ def _column_value(f, value: Any) -> Any:
     return value
 
 
-class _TableInfo:
+class TableInfo:
     """Column metadata of one synced model, computed once."""
 
-    _cache: dict[type, "_TableInfo"] = {}
+    _cache: dict[type, "TableInfo"] = {}
 
     def __init__(self, model: type[SyncedModel]):
         meta = model._meta
@@ -96,7 +97,7 @@ class _TableInfo:
             self.by_name[f.column_name] = f
 
     @classmethod
-    def of(cls, model: type[SyncedModel]) -> "_TableInfo":
+    def of(cls, model: type[SyncedModel]) -> "TableInfo":
         info = cls._cache.get(model)
         if info is None:
             info = cls._cache[model] = cls(model)
@@ -134,7 +135,7 @@ class VersionedWriter:
 
     def insert(self, model: type[SyncedModel], values: Mapping[str, Any], *, id: str | None = None) -> str:
         """Create a row; unspecified fields take their defaults. Returns its id."""
-        info = _TableInfo.of(model)
+        info = TableInfo.of(model)
         entity_id = id or uuid7(self.ledger.clock.now_ms())
         given = info.to_columns(values)
         row = {f.column_name: given[f.column_name] if f.column_name in given else info.default(f)
@@ -148,18 +149,37 @@ class VersionedWriter:
 
     def update(self, model: type[SyncedModel], entity_id: str, values: Mapping[str, Any]) -> Change | None:
         """Set fields of a row; fields whose value does not change are left out. None if nothing changed."""
-        info = _TableInfo.of(model)
+        info = TableInfo.of(model)
         wanted = info.to_columns(values)
         current = self._current(info, entity_id, wanted)
         changed = {c: v for c, v in wanted.items() if current[c] != v}
         if not changed:
             return None
+        return self._write_version(info, entity_id, changed)
+
+    def settle(self, model: type[SyncedModel], entity_id: str, values: Mapping[str, Any]) -> Change:
+        """Write ``values`` as a new version even where they equal what shows: resolving a conflict.
+
+        The version replaces every candidate of the fields it sets (a tombstone:
+        every head of the row), so the conflict closes here and, once the
+        version travels, on every replica. ``values`` may include ``deleted``.
+        """
+        info = TableInfo.of(model)
+        wanted = info.to_columns(values)
+        if self.db.execute_sql(f'SELECT 1 FROM "{info.table}" WHERE id = ?', (entity_id,)).fetchone() is None:
+            raise NotFoundError(f"记录不存在（{info.table} {entity_id}）")
+        return self._write_version(info, entity_id, wanted)
+
+    def _write_version(self, info: TableInfo, entity_id: str, changed: dict[str, Any]) -> Change:
         op = "del" if changed.get("deleted") == 1 else "put"
         history = self._history(entity_id)
         parents = frontier(history, changed if op == "put" else dict.fromkeys(f for v in history for f in v.fields))
         vid = self._append(info.table, entity_id, op, changed, parents)
         sets = ", ".join(f"{c} = ?" for c in changed)
         self._execute(f'UPDATE "{info.table}" SET vid = ?, {sets} WHERE id = ?', (vid, *changed.values(), entity_id))
+        if conflicts.has_conflict(self.db, entity_id):
+            mine = VersionRow(f"{self.site}:{self.seq}", self.hlc.last, self.site, op, changed, tuple(parents))
+            conflicts.refresh(self.db, {entity_id: (info.table, [*history, mine])})
         change = Change(info.table, entity_id, "delete" if op == "del" else "update", tuple(changed))
         self.changes.changes.append(change)
         return change
@@ -177,7 +197,7 @@ class VersionedWriter:
         form (ISO text dates, 0/1 booleans). An ``id`` column is optional; ids
         are generated where absent. Missing columns take their defaults.
         """
-        info = _TableInfo.of(model)
+        info = TableInfo.of(model)
         unknown = [c for c in columns if c != "id" and c not in info.columns]
         if unknown:
             raise KeyError(f"{info.table} has no columns {unknown}")
@@ -255,7 +275,7 @@ class VersionedWriter:
 
     # -- internals -------------------------------------------------------------
 
-    def _current(self, info: _TableInfo, entity_id: str, wanted: Mapping[str, Any]) -> dict:
+    def _current(self, info: TableInfo, entity_id: str, wanted: Mapping[str, Any]) -> dict:
         cols = list(wanted)
         sql = f'SELECT {", ".join(["deleted", *cols])} FROM "{info.table}" WHERE id = ?'
         row = self.db.execute_sql(sql, (entity_id,)).fetchone()
