@@ -1,0 +1,624 @@
+"""The township's sync group: device identities, certificates, enrolment and revocation.
+
+Contract (brief SYNC_API.md, "Keys and devices"):
+
+* The GROUP is one township. Its AUTHORITY is the township office's ledger,
+  which holds the authority signing key. The first :func:`add_device` on a
+  ledger in no group creates the group there: group id, authority key,
+  township key, and the office's own device (role ``office``).
+* Every device has an Ed25519 signing key and a CERTIFICATE: canonical JSON
+  ``{"group", "device", "name", "role", "verify_key", "issued_hlc"}`` signed by
+  the authority. A receiver checks a certificate with the authority verify key
+  alone, so it accepts files from devices it has not heard of yet.
+* :func:`add_device` writes a ``.ldkey`` enrolment file encrypted with a key
+  derived (argon2id) from a fresh 12-digit pairing code; :func:`join` opens it
+  on a NEW ledger with that code. Private keys go to the key store
+  (:mod:`ledgerdesk.sync.keystore`), public facts to ledger meta
+  (sync_group, sync_township, authority_key, device_id, device_name,
+  device_role, device_cert, device_cert_sig, keystore_id) and the synced
+  ``device`` table (so revocations travel with sync files).
+
+Threat model, briefly: the ``.ldkey`` alone (a lost USB stick) reveals
+nothing without the pairing code, which travels by another channel (phone, in
+person); guessing it costs an argon2id derivation per try. A lost laptop gives
+its holder that device's signing key and the township key (it can read sync
+files and sign new ones as itself) until the office revokes it; revocation
+reaches a replica with the ``device`` rows of a sync file, and only then are
+that device's files refused there. Revocation does not re-key the township and
+does not remove versions already merged, nor versions of the revoked device
+that another, trusted device relays in its own signed file.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import secrets
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nacl.exceptions
+import nacl.pwhash
+import nacl.secret
+import nacl.utils
+from nacl.signing import SigningKey, VerifyKey
+
+from ledgerdesk.core.errors import NotFoundError, ValidationError
+from ledgerdesk.core.ids import uuid7
+from ledgerdesk.core.text import clean, to_halfwidth
+from ledgerdesk.services.permissions import ADMIN, require
+from ledgerdesk.store.models import Device, Township
+from ledgerdesk.sync import keystore
+from ledgerdesk.sync.errors import (
+    DeviceExistsError,
+    EnrollmentError,
+    KeyStoreError,
+    NotAuthorityError,
+    NotEnrolledError,
+    SyncError,
+)
+
+OFFICE_NAME = "乡镇办公室"
+ROLE_LABELS = {"office": "乡镇办公室", "laptop": "笔记本", "county": "县级"}
+ENROLLABLE_ROLES = ("laptop", "county")
+DEVICE_ADMINS = frozenset({ADMIN})  # only 管理员 enrols and revokes devices
+NAME_MAX = 40
+
+# Ledger meta keys (public facts; the private keys are in the key store).
+META_GROUP = "sync_group"
+META_TOWNSHIP = "sync_township"
+META_AUTHORITY_KEY = "authority_key"
+META_DEVICE_ID = "device_id"
+META_DEVICE_NAME = "device_name"
+META_DEVICE_ROLE = "device_role"
+META_CERT = "device_cert"
+META_CERT_SIG = "device_cert_sig"
+
+# .ldkey enrolment file: magic, u16 version, u32 opslimit, u32 memlimit, 16-byte salt, SecretBox(JSON).
+LDKEY_MAGIC = b"LDKEY\r\n\x1a\n"
+LDKEY_VERSION = 1
+LDKEY_MAX_BYTES = 1 << 20
+_LDKEY_HEAD = struct.Struct(">HII")
+ARGON_OPSLIMIT = 3
+ARGON_MEMLIMIT = 128 * 1024 * 1024  # ~0.25 s on a 2-core laptop
+_ARGON_OPS_MAX = 16
+_ARGON_MEM_MAX = 1 << 30
+CODE_DIGITS = 12
+
+
+# -- plain data ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GroupStatus:
+    enrolled: bool
+    is_authority: bool
+    group_id: str | None
+    device_id: str | None
+    device_name: str | None
+    role: str | None
+    township: str | None = None
+
+
+@dataclass(frozen=True)
+class Enrollment:
+    """A device just enrolled at the office: its .ldkey file and the pairing code to tell its user."""
+
+    device_id: str
+    name: str
+    role: str
+    path: Path
+    code: str  # "1234-5678-9012"; shown once, never stored
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    id: str
+    name: str
+    role: str
+    verify_key: str  # hex
+    enrolled_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+    is_self: bool
+    enrolled_by: str = ""
+    revoked_by: str = ""
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS.get(self.role, self.role)
+
+    @property
+    def fingerprint(self) -> str:
+        """The first 16 hex digits of the public key, grouped for reading aloud."""
+        k = self.verify_key[:16].upper()
+        return " ".join(k[i:i + 4] for i in range(0, len(k), 4))
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """A device certificate, parsed after its signature was checked."""
+
+    group_id: str
+    device_id: str
+    name: str
+    role: str
+    verify_key: bytes
+    issued_hlc: int
+    raw: bytes
+    signature: bytes
+
+
+@dataclass(frozen=True)
+class DeviceIdentity:
+    """What an export signs and encrypts with (never persisted as a whole)."""
+
+    group_id: str
+    device_id: str
+    name: str
+    role: str
+    site: str
+    signing_key: SigningKey = field(repr=False)
+    township_key: bytes = field(repr=False)
+    authority_key: bytes = field(repr=False)  # the authority's public verify key
+    cert: bytes = field(repr=False)
+    cert_sig: bytes = field(repr=False)
+    township: str = ""
+
+    @property
+    def verify_key(self) -> bytes:
+        return bytes(self.signing_key.verify_key)
+
+
+@dataclass(frozen=True)
+class TrustAnchor:
+    """What a reader checks a sync file against."""
+
+    group_id: str
+    authority_key: bytes = field(repr=False)  # Ed25519 verify key of the township office
+    township_key: bytes = field(repr=False)  # SecretBox key of the payloads
+    revoked: frozenset[str] = frozenset()  # device ids
+
+
+@dataclass(frozen=True)
+class EnrollmentPackage:
+    """The decrypted contents of a .ldkey file (verified: the certificate matches the key)."""
+
+    group_id: str
+    township: str
+    township_id: str
+    authority_key: bytes = field(repr=False)
+    township_key: bytes = field(repr=False)
+    device_id: str = ""
+    name: str = ""
+    role: str = ""
+    signing_seed: bytes = field(default=b"", repr=False)
+    cert: bytes = field(default=b"", repr=False)
+    cert_sig: bytes = field(default=b"", repr=False)
+
+
+# -- canonical JSON and certificates -----------------------------------------------
+
+
+def canonical_json(value) -> bytes:
+    """The one byte form that is signed: sorted keys, compact, UTF-8, no NaN."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False).encode("utf-8")
+
+
+def load_canonical(data: bytes) -> dict:
+    """A JSON object from ``data``, which must be exactly its canonical form; ValueError otherwise."""
+    try:
+        value = json.loads(bytes(data).decode("utf-8"))
+        same = isinstance(value, dict) and canonical_json(value) == bytes(data)
+    except (ValueError, TypeError, RecursionError, MemoryError):
+        raise ValueError("not canonical JSON") from None
+    if not same:
+        raise ValueError("not a canonical JSON object")
+    return value
+
+
+def _is_int(v) -> bool:
+    return type(v) is int and v >= 0
+
+
+def _is_text(v, limit: int = 200) -> bool:
+    return isinstance(v, str) and 0 < len(v) <= limit
+
+
+def make_cert(authority: SigningKey, *, group_id: str, device_id: str, name: str, role: str,
+              verify_key: bytes, issued_hlc: int) -> tuple[bytes, bytes]:
+    """(certificate bytes, authority signature) for a device."""
+    cert = canonical_json({"group": group_id, "device": device_id, "name": name, "role": role,
+                           "verify_key": verify_key.hex(), "issued_hlc": issued_hlc})
+    return cert, authority.sign(cert).signature
+
+
+def cert_signed_by(authority_key: bytes, cert: bytes, signature: bytes) -> bool:
+    """Whether ``signature`` is the authority's over ``cert`` (any malformed input: False)."""
+    try:
+        VerifyKey(bytes(authority_key)).verify(bytes(cert), bytes(signature))
+        return True
+    except (nacl.exceptions.BadSignatureError, nacl.exceptions.CryptoError, ValueError, TypeError):
+        return False
+
+
+def parse_cert(cert: bytes, signature: bytes) -> Certificate:
+    """A certificate's fields, checked strictly; ValueError when anything is odd. Check the signature first."""
+    d = load_canonical(cert)
+    try:
+        key = bytes.fromhex(d["verify_key"])
+    except (KeyError, TypeError, ValueError):
+        key = b""
+    if (len(key) != 32 or not _is_text(d.get("group")) or not _is_text(d.get("device"))
+            or not _is_text(d.get("name"), NAME_MAX * 2) or d.get("role") not in ROLE_LABELS
+            or not _is_int(d.get("issued_hlc"))):
+        raise ValueError("malformed certificate")
+    return Certificate(d["group"], d["device"], d["name"], d["role"], key, d["issued_hlc"],
+                       bytes(cert), bytes(signature))
+
+
+# -- pairing code and the .ldkey file --------------------------------------------------
+
+
+def new_pairing_code() -> str:
+    digits = f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
+    return "-".join(digits[i:i + 4] for i in range(0, CODE_DIGITS, 4))
+
+
+def normalize_code(code: str) -> str:
+    """The 12 digits of a pairing code as typed (spaces, dashes, full-width digits allowed)."""
+    digits = "".join(ch for ch in to_halfwidth(str(code or "")) if ch not in " -\t\u2010\u2013\u2014")
+    if len(digits) != CODE_DIGITS or not digits.isascii() or not digits.isdigit():
+        raise EnrollmentError("配对码应为 12 位数字（如 1234-5678-9012），请核对办公室给出的配对码")
+    return digits
+
+
+def _code_key(code: str, salt: bytes, ops: int, mem: int) -> bytes:
+    return nacl.pwhash.argon2id.kdf(nacl.secret.SecretBox.KEY_SIZE, normalize_code(code).encode("ascii"),
+                                    salt, opslimit=ops, memlimit=mem)
+
+
+def seal_enrollment(package: EnrollmentPackage, code: str) -> bytes:
+    """The .ldkey bytes: the package encrypted with a key derived from ``code``."""
+    body = canonical_json({
+        "kind": "ledgerdesk-enrollment", "group": package.group_id, "township": package.township,
+        "township_id": package.township_id, "authority_key": package.authority_key.hex(),
+        "township_key": package.township_key.hex(),
+        "device": {"id": package.device_id, "name": package.name, "role": package.role,
+                   "seed": package.signing_seed.hex()},
+        "cert": base64.b64encode(package.cert).decode("ascii"),
+        "cert_sig": base64.b64encode(package.cert_sig).decode("ascii"),
+    })
+    salt = nacl.utils.random(nacl.pwhash.argon2id.SALTBYTES)
+    box = nacl.secret.SecretBox(_code_key(code, salt, ARGON_OPSLIMIT, ARGON_MEMLIMIT))
+    return (LDKEY_MAGIC + _LDKEY_HEAD.pack(LDKEY_VERSION, ARGON_OPSLIMIT, ARGON_MEMLIMIT) + salt
+            + bytes(box.encrypt(body)))
+
+
+def _damaged_ldkey(path) -> EnrollmentError:
+    return EnrollmentError(f"“{path}”不是有效的设备登记文件（.ldkey），或文件已损坏；请让乡镇办公室重新生成")
+
+
+def open_enrollment(ldkey: Path, code: str) -> EnrollmentPackage:
+    """Decrypt and verify a .ldkey file with its pairing code (EnrollmentError when wrong or damaged)."""
+    ldkey = Path(ldkey)
+    digits = normalize_code(code)
+    try:
+        with open(ldkey, "rb") as fh:
+            data = fh.read(LDKEY_MAX_BYTES + 1)
+    except OSError as exc:
+        raise EnrollmentError(f"无法读取设备登记文件“{ldkey}”（{exc.strerror or exc}）") from None
+    head_end = len(LDKEY_MAGIC) + _LDKEY_HEAD.size + nacl.pwhash.argon2id.SALTBYTES
+    if len(data) > LDKEY_MAX_BYTES or len(data) < head_end + 40 or not data.startswith(LDKEY_MAGIC):
+        raise _damaged_ldkey(ldkey)
+    version, ops, mem = _LDKEY_HEAD.unpack_from(data, len(LDKEY_MAGIC))
+    if version > LDKEY_VERSION:
+        raise EnrollmentError("此登记文件由更新版本的 LedgerDesk 生成，请升级后再加入")
+    if (version != LDKEY_VERSION or not nacl.pwhash.argon2id.OPSLIMIT_MIN <= ops <= _ARGON_OPS_MAX
+            or not nacl.pwhash.argon2id.MEMLIMIT_MIN <= mem <= _ARGON_MEM_MAX):
+        raise _damaged_ldkey(ldkey)
+    salt = data[head_end - nacl.pwhash.argon2id.SALTBYTES:head_end]
+    try:
+        body = nacl.secret.SecretBox(_code_key(digits, salt, ops, mem)).decrypt(data[head_end:])
+    except (nacl.exceptions.CryptoError, ValueError, TypeError):
+        raise EnrollmentError("配对码不对，或登记文件已损坏：请核对乡镇办公室给出的 12 位配对码") from None
+    except MemoryError:
+        raise EnrollmentError("本机内存不足，无法打开登记文件") from None
+    try:
+        return _package_from(body)
+    except (ValueError, KeyError, TypeError):
+        raise _damaged_ldkey(ldkey) from None
+
+
+def _package_from(body: bytes) -> EnrollmentPackage:
+    d = load_canonical(body)
+    dev = d["device"]
+    if d.get("kind") != "ledgerdesk-enrollment" or not isinstance(dev, dict):
+        raise ValueError("not an enrolment")
+    pkg = EnrollmentPackage(
+        group_id=d["group"], township=d["township"], township_id=d.get("township_id") or "",
+        authority_key=bytes.fromhex(d["authority_key"]), township_key=bytes.fromhex(d["township_key"]),
+        device_id=dev["id"], name=dev["name"], role=dev["role"], signing_seed=bytes.fromhex(dev["seed"]),
+        cert=base64.b64decode(d["cert"], validate=True), cert_sig=base64.b64decode(d["cert_sig"], validate=True))
+    if not all(isinstance(v, str) for v in (pkg.group_id, pkg.township, pkg.township_id, pkg.name, pkg.role)):
+        raise ValueError("bad field types")
+    if len(pkg.authority_key) != 32 or len(pkg.township_key) != 32 or len(pkg.signing_seed) != 32:
+        raise ValueError("bad key sizes")
+    if not cert_signed_by(pkg.authority_key, pkg.cert, pkg.cert_sig):
+        raise ValueError("certificate not signed by the authority")
+    cert = parse_cert(pkg.cert, pkg.cert_sig)
+    if ((cert.group_id, cert.device_id, cert.name, cert.role) != (pkg.group_id, pkg.device_id, pkg.name, pkg.role)
+            or cert.verify_key != bytes(SigningKey(pkg.signing_seed).verify_key)):
+        raise ValueError("certificate does not match the key")
+    return pkg
+
+
+# -- reading the ledger's sync state ------------------------------------------------------
+
+
+def _meta(session, key: str) -> str | None:
+    return session.ledger.get_meta(key)
+
+
+def group_status(session) -> GroupStatus:
+    """Whether and how this ledger belongs to a township's sync group (meta only; never raises)."""
+    with session.reading():
+        group = _meta(session, META_GROUP)
+        role = _meta(session, META_DEVICE_ROLE)
+        return GroupStatus(enrolled=group is not None, is_authority=group is not None and role == "office",
+                           group_id=group, device_id=_meta(session, META_DEVICE_ID),
+                           device_name=_meta(session, META_DEVICE_NAME), role=role,
+                           township=_meta(session, META_TOWNSHIP))
+
+
+def _not_enrolled() -> NotEnrolledError:
+    return NotEnrolledError("本台账还没有加入乡镇的同步组：请在乡镇办公室登记本设备（device add），"
+                            "再在本机用登记文件加入（device join）")
+
+
+def _keys(session, group: str, device_id: str) -> keystore.DeviceKeys:
+    kid = keystore.keystore_id_of(session.ledger)
+    keys = keystore.load(kid) if kid else None
+    if keys is None:
+        raise NotEnrolledError(f"本机没有此台账的设备密钥（密钥目录 {keystore.keys_dir()}）：台账文件可能是从别的电脑"
+                               "复制来的。请在乡镇办公室重新登记一台设备，用新的空白台账加入")
+    if (keys.group_id, keys.device_id) != (group, device_id):
+        raise KeyStoreError(f"本机密钥文件（{keystore.key_path(kid)}）与此台账的同步组或设备不符，"
+                            "请从备份恢复密钥目录或重新登记本设备")
+    return keys
+
+
+def identity(session) -> DeviceIdentity:
+    """This ledger's device identity with its private keys (NotEnrolledError / KeyStoreError)."""
+    with session.reading():
+        meta = {k: _meta(session, k) for k in (META_GROUP, META_TOWNSHIP, META_AUTHORITY_KEY, META_DEVICE_ID,
+                                                META_DEVICE_NAME, META_DEVICE_ROLE, META_CERT, META_CERT_SIG)}
+        if meta[META_GROUP] is None or meta[META_DEVICE_ID] is None:
+            raise _not_enrolled()
+        keys = _keys(session, meta[META_GROUP], meta[META_DEVICE_ID])
+    try:
+        cert = base64.b64decode(meta[META_CERT] or "", validate=True)
+        cert_sig = base64.b64decode(meta[META_CERT_SIG] or "", validate=True)
+        authority_key = bytes.fromhex(meta[META_AUTHORITY_KEY] or "")
+        signing_key = SigningKey(keys.signing_seed)
+        parsed = parse_cert(cert, cert_sig)
+    except (ValueError, TypeError, nacl.exceptions.CryptoError):
+        raise KeyStoreError("台账中记录的设备证书已损坏，请重新登记本设备") from None
+    if parsed.verify_key != bytes(signing_key.verify_key) or not cert_signed_by(authority_key, cert, cert_sig):
+        raise KeyStoreError("本机密钥与台账中记录的设备证书不符，请从备份恢复密钥目录或重新登记本设备")
+    return DeviceIdentity(group_id=meta[META_GROUP], device_id=meta[META_DEVICE_ID], name=parsed.name,
+                          role=parsed.role, site=session.ledger.site_id, signing_key=signing_key,
+                          township_key=keys.township_key, authority_key=authority_key, cert=cert,
+                          cert_sig=cert_sig, township=meta[META_TOWNSHIP] or "")
+
+
+def revoked_ids(session) -> frozenset[str]:
+    """Ids of the devices revoked in this ledger's (synced) device table."""
+    with session.reading():
+        rows = session.ledger.db.execute_sql(
+            "SELECT id FROM device WHERE deleted = 0 AND revoked_at IS NOT NULL").fetchall()
+    return frozenset(r[0] for r in rows)
+
+
+def trust_anchor(session) -> TrustAnchor:
+    """What files are checked against: the group, the authority key, the township key, the revoked devices."""
+    with session.reading():
+        group, device_id = _meta(session, META_GROUP), _meta(session, META_DEVICE_ID)
+        if group is None or device_id is None:
+            raise _not_enrolled()
+        keys = _keys(session, group, device_id)
+        try:
+            authority_key = bytes.fromhex(_meta(session, META_AUTHORITY_KEY) or "")
+        except ValueError:
+            authority_key = b""
+        if len(authority_key) != 32:
+            raise KeyStoreError("台账中记录的乡镇办公室公钥已损坏，请重新登记本设备")
+        return TrustAnchor(group, authority_key, keys.township_key, revoked_ids(session))
+
+
+def _info(row, self_id: str | None) -> DeviceInfo:
+    return DeviceInfo(id=row.id, name=row.name, role=row.role, verify_key=row.verify_key,
+                      enrolled_at=row.enrolled_at, revoked_at=row.revoked_at, is_self=row.id == self_id,
+                      enrolled_by=row.enrolled_by or "", revoked_by=row.revoked_by or "")
+
+
+_ROLE_ORDER = {"office": 0, "county": 1, "laptop": 2}
+
+
+def list_devices(session) -> list[DeviceInfo]:
+    """The group's devices known to this ledger (office first, then by enrolment); revoked ones included.
+
+    On a ledger that has just joined, the device rows arrive with the first
+    sync file from the office; until then this device itself is listed from
+    its certificate.
+    """
+    with session.reading():
+        self_id = _meta(session, META_DEVICE_ID)
+        infos = [_info(r, self_id) for r in Device.select().where(Device.deleted == 0)]
+        if self_id and not any(i.is_self for i in infos):
+            try:
+                cert = parse_cert(base64.b64decode(_meta(session, META_CERT) or ""), b"")
+                infos.append(DeviceInfo(self_id, cert.name, cert.role, cert.verify_key.hex(), None, None, True))
+            except ValueError:
+                pass
+    return sorted(infos, key=lambda i: (_ROLE_ORDER.get(i.role, 9), i.enrolled_at or dt.datetime.min, i.name))
+
+
+# -- the office: creating the group, enrolling and revoking ------------------------------
+
+
+def _authority_keys(session, w) -> keystore.DeviceKeys:
+    """The authority's keys, creating the group when this ledger is in none."""
+    group = _meta(session, META_GROUP)
+    if group is not None:
+        if _meta(session, META_DEVICE_ROLE) != "office":
+            raise NotAuthorityError("只有乡镇办公室的台账能登记或吊销设备；本台账是同步组中的一台设备")
+        keys = _keys(session, group, _meta(session, META_DEVICE_ID))
+        if keys.authority_seed is None:
+            raise NotAuthorityError("本机密钥中没有乡镇办公室的签发密钥，不能登记或吊销设备")
+        return keys
+    ledger = session.ledger
+    group = uuid7(ledger.clock.now_ms())
+    authority = SigningKey.generate()
+    device_key = SigningKey.generate()
+    device_id = uuid7(ledger.clock.now_ms())
+    township_id = ledger.get_meta("township_id")
+    row = Township.get_or_none(Township.id == township_id) if township_id else None
+    township = row.name if row else ""
+    cert, sig = make_cert(authority, group_id=group, device_id=device_id, name=OFFICE_NAME, role="office",
+                          verify_key=bytes(device_key.verify_key), issued_hlc=w.hlc.tick())
+    w.insert(Device, {"name": OFFICE_NAME, "role": "office", "verify_key": bytes(device_key.verify_key).hex(),
+                      "enrolled_at": ledger.clock.now(), "enrolled_by": session.user}, id=device_id)
+    keys = keystore.DeviceKeys(group, device_id, bytes(device_key), nacl.utils.random(32), bytes(authority))
+    _store_identity(session, keys, township=township, authority_key=bytes(authority.verify_key),
+                    name=OFFICE_NAME, role="office", cert=cert, cert_sig=sig)
+    return keys
+
+
+def _store_identity(session, keys: keystore.DeviceKeys, *, township: str, authority_key: bytes, name: str,
+                    role: str, cert: bytes, cert_sig: bytes) -> None:
+    """Write the key store, then the public facts to meta (inside the caller's write transaction)."""
+    ledger = session.ledger
+    kid = keystore.keystore_id_of(ledger, create=True)
+    keystore.save(kid, keys, ledger_path=ledger.path)
+    for key, value in ((META_GROUP, keys.group_id), (META_TOWNSHIP, township),
+                       (META_AUTHORITY_KEY, authority_key.hex()), (META_DEVICE_ID, keys.device_id),
+                       (META_DEVICE_NAME, name), (META_DEVICE_ROLE, role),
+                       (META_CERT, base64.b64encode(cert).decode("ascii")),
+                       (META_CERT_SIG, base64.b64encode(cert_sig).decode("ascii"))):
+        ledger.set_meta(key, value)
+
+
+def _live_named(name: str):
+    return list(Device.select().where(Device.deleted == 0, Device.name == name))
+
+
+def _clean_name(name: str) -> str:
+    name = clean(name)
+    if not name:
+        raise ValidationError("请填写设备名称（如“张三的笔记本”）", field="name")
+    if len(name) > NAME_MAX:
+        raise ValidationError(f"设备名称太长（最多 {NAME_MAX} 个字）", field="name")
+    return name
+
+
+def add_device(session, name: str, *, role: str = "laptop", out: Path) -> Enrollment:
+    """Enrol a new device at the office; writes its encrypted .ldkey to ``out`` and returns the pairing code."""
+    require(session, DEVICE_ADMINS, "登记同步设备")
+    name = _clean_name(name)
+    if role not in ENROLLABLE_ROLES:
+        raise ValidationError(f"设备类型只能是：{'、'.join(f'{r}（{ROLE_LABELS[r]}）' for r in ENROLLABLE_ROLES)}",
+                              field="role")
+    out = Path(out)
+    if out.exists():
+        raise ValidationError(f"文件“{out}”已存在，不会覆盖；请换一个文件名", field="out")
+    if not out.parent.is_dir():
+        raise ValidationError(f"文件夹“{out.parent}”不存在", field="out")
+    ledger = session.ledger
+    with session.writing() as w:
+        keys = _authority_keys(session, w)
+        if any(r.revoked_at is None for r in _live_named(name)):
+            raise DeviceExistsError(f"已有名为“{name}”的设备，请换一个名称（如加上使用人姓名）")
+        authority = SigningKey(keys.authority_seed)
+        device_key = SigningKey.generate()
+        device_id = uuid7(ledger.clock.now_ms())
+        cert, sig = make_cert(authority, group_id=keys.group_id, device_id=device_id, name=name, role=role,
+                              verify_key=bytes(device_key.verify_key), issued_hlc=w.hlc.tick())
+        w.insert(Device, {"name": name, "role": role, "verify_key": bytes(device_key.verify_key).hex(),
+                          "enrolled_at": ledger.clock.now(), "enrolled_by": session.user}, id=device_id)
+        code = new_pairing_code()
+        package = EnrollmentPackage(
+            group_id=keys.group_id, township=_meta(session, META_TOWNSHIP) or "",
+            township_id=_meta(session, "township_id") or "", authority_key=bytes(authority.verify_key),
+            township_key=keys.township_key, device_id=device_id, name=name, role=role,
+            signing_seed=bytes(device_key), cert=cert, cert_sig=sig)
+        try:
+            keystore.write_atomically(out, seal_enrollment(package, code), mode=0o600)
+        except OSError as exc:
+            raise SyncError(f"无法写入登记文件“{out}”（{exc.strerror or exc}）", key="sync-write-failed") from None
+    return Enrollment(device_id, name, role, out, code)
+
+
+def revoke(session, name: str) -> DeviceInfo:
+    """Revoke a device by name (authority only): its files are refused wherever the revocation has arrived."""
+    require(session, DEVICE_ADMINS, "吊销同步设备")
+    name = clean(name)
+    with session.writing() as w:
+        if _meta(session, META_GROUP) is None:
+            raise NotAuthorityError("本台账还没有同步组，没有可吊销的设备")
+        _authority_keys(session, w)
+        rows = _live_named(name)
+        if not rows:
+            raise NotFoundError(f"没有名为“{name}”的设备（用 device list 查看）")
+        live = [r for r in rows if r.revoked_at is None]
+        row = live[0] if live else max(rows, key=lambda r: r.revoked_at)
+        self_id = _meta(session, META_DEVICE_ID)
+        if row.id == self_id:
+            raise SyncError("不能吊销乡镇办公室自己的设备", key="sync-revoke-self")
+        if row.revoked_at is None:
+            w.update(Device, row.id, {"revoked_at": session.ledger.clock.now(), "revoked_by": session.user})
+            row = Device.get_by_id(row.id)
+        return _info(row, self_id)
+
+
+# -- a new device joins ---------------------------------------------------------------------
+
+
+def check_joinable(session, device_id: str | None = None) -> None:
+    """Refuse (SyncError) a ledger that is already enrolled or holds data: only a NEW ledger may join."""
+    ledger = session.ledger
+    group = ledger.get_meta(META_GROUP)
+    if group is not None:
+        raise SyncError(f"本台账已加入同步组（设备“{ledger.get_meta(META_DEVICE_NAME)}”），不能再次加入",
+                        key="sync-already-enrolled")
+    others = ledger.db.execute_sql(
+        "SELECT count(*) FROM version WHERE NOT (tbl = 'device' AND entity_id = ?)", (device_id or "",)).fetchone()[0]
+    if others:
+        raise SyncError("只有新建的空白台账才能加入同步组：本台账已有数据。请用一个新的台账文件加入"
+                        "（device join 的 --db 指向一个还不存在的文件即可），数据会在第一次同步时从乡镇办公室传来",
+                        key="sync-ledger-not-empty")
+
+
+def join(session, ldkey: Path, code: str) -> DeviceInfo:
+    """Join the township's sync group on a NEW ledger with the office's .ldkey file and its pairing code."""
+    require(session, DEVICE_ADMINS, "加入同步组")
+    with session.reading():
+        check_joinable(session)
+    return join_package(session, open_enrollment(ldkey, code))
+
+
+def join_package(session, package: EnrollmentPackage) -> DeviceInfo:
+    """:func:`join` with a .ldkey already opened by :func:`open_enrollment` (the CLI checks the code first)."""
+    require(session, DEVICE_ADMINS, "加入同步组")
+    with session.writing():
+        check_joinable(session, package.device_id)
+        keys = keystore.DeviceKeys(package.group_id, package.device_id, package.signing_seed,
+                                   package.township_key, None)
+        _store_identity(session, keys, township=package.township, authority_key=package.authority_key,
+                        name=package.name, role=package.role, cert=package.cert, cert_sig=package.cert_sig)
+        if package.township_id and session.ledger.get_meta("township_id") is None:
+            session.ledger.set_meta("township_id", package.township_id)  # the row arrives with the first sync
+    verify_key = bytes(SigningKey(package.signing_seed).verify_key).hex()
+    return DeviceInfo(package.device_id, package.name, package.role, verify_key, None, None, True)
