@@ -79,6 +79,33 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--paper", choices=("A4", "A3", "A5"), type=str.upper, help="纸张（默认按报表）")
     rp.add_argument("--household", metavar="ID-或-户号", help="household-card：户的编号或户号")
     rp.add_argument("--out", required=True, metavar="FILE.pdf", help="要写入的 PDF 文件")
+
+    sy = sub.add_parser("sync", help="用文件同步：导出给其他设备 / 导入其他设备的文件")
+    sy_sub = sy.add_subparsers(dest="sync_command", parser_class=_Parser, required=True)
+    sye = sy_sub.add_parser("export", help="导出同步文件（默认只含对方尚未确认收到的修改）")
+    sye.add_argument("--out", required=True, metavar="FILE.ldsync", help="要写入的同步文件")
+    sye.add_argument("--full", action="store_true", help="导出全部修改（新设备、县里）")
+    sye.add_argument("--to", metavar="NAME", help="只为这台设备准备（按它确认收到的内容）")
+    syi = sy_sub.add_parser("import", help="导入同步文件（自动先备份）")
+    syi.add_argument("file", metavar="FILE.ldsync", help="同步文件")
+    syi.add_argument("--dry-run", action="store_true", help="只预览：新增、更新、冲突和缺失的条数，不写入")
+    syi.add_argument("--json", action="store_true", help="输出 JSON")
+    sub.add_parser("digest", help="显示数据指纹：各台账同步一致时指纹相同")
+
+    dv = sub.add_parser("device", help="同步设备：登记、加入、列出、吊销")
+    dv_sub = dv.add_subparsers(dest="device_command", parser_class=_Parser, required=True)
+    dva = dv_sub.add_parser("add", help="在乡镇办公室登记一台设备：生成加密的登记文件和配对码（仅管理员）")
+    dva.add_argument("name", metavar="NAME", help="设备名称，如“张三的笔记本”")
+    dva.add_argument("--role", choices=("laptop", "county"), default="laptop",
+                     help="laptop 下乡用的笔记本（默认）/ county 县里")
+    dva.add_argument("--out", required=True, metavar="FILE.ldkey", help="要写入的登记文件")
+    dvj = dv_sub.add_parser("join", help="用登记文件让本台账加入乡镇同步组（--db 指向的文件不存在时新建空白台账）")
+    dvj.add_argument("file", metavar="FILE.ldkey", help="乡镇办公室给的登记文件")
+    dvj.add_argument("--code", metavar="CODE", help="12 位配对码（也可用环境变量 LEDGERDESK_PAIRING_CODE；不给则提示输入）")
+    dvl = dv_sub.add_parser("list", help="列出同步组的设备")
+    dvl.add_argument("--json", action="store_true", help="输出 JSON")
+    dvr = dv_sub.add_parser("revoke", help="吊销一台设备（如丢失的笔记本）：此后拒收它导出的文件（仅管理员）")
+    dvr.add_argument("name", metavar="NAME", help="设备名称")
     return p
 
 
@@ -332,9 +359,152 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_sync(args) -> int:
+    from ledgerdesk.sync import exchange
+
+    with _opened(args) as session:
+        if args.sync_command == "export":
+            result = exchange.export_bundle(session, Path(args.out), full=args.full, to=args.to,
+                                            progress=_sync_progress)
+            print(result.message)
+            return 0
+        run = exchange.preview_import if args.dry_run else exchange.import_bundle
+        report = run(session, Path(args.file), progress=_sync_progress)
+    if args.json:
+        print(json.dumps(_report_json(report), ensure_ascii=False, indent=2))
+    else:
+        print(report.message)
+        for line in [*report.alarms, *(g.describe() for g in report.gaps[1:]), report.clock_warning]:
+            if line:
+                print(f"注意：{line}", file=sys.stderr)
+    return 0
+
+
+def _sync_progress(done: int, total: int, label: str) -> None:
+    _progress_printer(label, done / total if total else 1.0)
+
+
+def _report_json(report) -> dict:
+    keys = ("file_id", "sender_name", "already_imported", "applied", "versions", "new_versions", "created",
+            "updated", "conflicts", "held", "quarantined", "flagged_problems", "clock_warning", "alarms")
+    out = {k: getattr(report, k) for k in keys}
+    out["gaps"] = [g._asdict() for g in report.gaps]
+    out["backup"] = str(report.backup) if report.backup else None
+    out["message"] = report.message
+    return out
+
+
+def cmd_digest(args) -> int:
+    from ledgerdesk.sync.digest import ledger_digest
+
+    with _opened(args) as session:
+        print(ledger_digest(session))
+    return 0
+
+
+def _device_add(args) -> int:
+    from ledgerdesk.sync import devices
+
+    with _opened(args) as session:
+        e = devices.add_device(session, args.name, role=args.role, out=Path(args.out))
+    print(f"已登记设备“{e.name}”（{devices.ROLE_LABELS[e.role]}），登记文件：{e.path}")
+    print(f"配对码：{e.code}（只显示这一次）")
+    print("下一步：把登记文件拷给该设备（U 盘、聊天软件均可）；配对码另行告诉使用人（当面或电话，不要和文件一起发送）。"
+          "在该设备上用一个新的台账文件运行：")
+    print(f"  ledgerdesk --db 新台账.sqlite3 device join {e.path.name}")
+    print("然后为它导出一个完整同步文件（sync export --full）带过去导入。")
+    return 0
+
+
+def _pairing_code(args) -> str:
+    code = args.code or os.environ.get("LEDGERDESK_PAIRING_CODE")
+    if code:
+        return code
+    if sys.stdin.isatty():
+        try:
+            return input("请输入乡镇办公室给出的 12 位配对码：")
+        except EOFError:
+            pass
+    raise UsageError("请给出配对码：--code 1234-5678-9012，或设置环境变量 LEDGERDESK_PAIRING_CODE")
+
+
+def _device_join(args) -> int:
+    from ledgerdesk.services import workspace
+    from ledgerdesk.services.session import Session
+    from ledgerdesk.store.database import Ledger
+    from ledgerdesk.sync import devices
+
+    path = _db_path(args)
+    created = not path.exists()
+    if not created:  # refuse a ledger with data before asking for the code
+        with _opened(args) as session, session.reading():
+            devices.check_joinable(session)
+    package = devices.open_enrollment(Path(args.file), _pairing_code(args))
+    # A NEW bare ledger: the office's data (township row included) arrives with the first sync file.
+    session = Session(Ledger.create(path)) if created else workspace.open_ledger(path)
+    try:
+        info = devices.join_package(session, package)
+    except BaseException:
+        session.close()
+        if created:
+            for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+                leftover.unlink(missing_ok=True)
+        raise
+    session.close()
+    print(f"已加入“{package.township}”的同步组：本机设备“{info.name}”（{devices.ROLE_LABELS[info.role]}），"
+          f"台账 {path}" + ("（新建）" if created else ""))
+    print("下一步：导入乡镇办公室为本设备导出的完整同步文件（sync import FILE.ldsync），即有全乡镇的台账数据。")
+    return 0
+
+
+def _device_list(args) -> int:
+    from ledgerdesk.sync import devices
+
+    with _opened(args) as session:
+        status = devices.group_status(session)
+        found = devices.list_devices(session)
+    if args.json:
+        print(json.dumps({"group": status.group_id, "township": status.township, "self": status.device_id,
+                          "devices": [{"id": d.id, "name": d.name, "role": d.role, "verify_key": d.verify_key,
+                                       "enrolled_at": d.enrolled_at.isoformat(" ") if d.enrolled_at else None,
+                                       "revoked_at": d.revoked_at.isoformat(" ") if d.revoked_at else None,
+                                       "is_self": d.is_self} for d in found]},
+                         ensure_ascii=False, indent=2))
+        return 0
+    if not status.enrolled:
+        print("本台账还没有加入同步组（乡镇办公室用 device add 登记设备，设备用 device join 加入）")
+        return 0
+    print(f"“{status.township}”同步组，本机：{status.device_name}")
+    for d in found:
+        when = f"登记于 {d.enrolled_at:%Y-%m-%d %H:%M}" if d.enrolled_at else "登记信息待同步"
+        state = f"  已吊销（{d.revoked_at:%Y-%m-%d %H:%M}）" if d.revoked_at else ""
+        print(f"  {d.name}  {d.role_label}  {when}  公钥 {d.fingerprint}{state}{'  ← 本机' if d.is_self else ''}")
+    revoked = sum(1 for d in found if d.revoked_at)
+    print(f"共 {len(found)} 台设备" + (f"，其中 {revoked} 台已吊销" if revoked else ""))
+    return 0
+
+
+def _device_revoke(args) -> int:
+    from ledgerdesk.sync import devices
+
+    with _opened(args) as session:
+        d = devices.revoke(session, args.name)
+    print(f"已吊销设备“{d.name}”（{d.revoked_at:%Y-%m-%d %H:%M}）。各台账导入本机此后导出的同步文件时收到吊销，"
+          "从那时起拒收该设备导出的文件；已经导入的数据、以及其他设备已转交的它的修改不会撤回。")
+    return 0
+
+
+# ACTION of `device` -> handler(args).
+DEVICE_ACTIONS = {"add": _device_add, "join": _device_join, "list": _device_list, "revoke": _device_revoke}
+
+
+def cmd_device(args) -> int:
+    return DEVICE_ACTIONS[args.device_command](args)
+
+
 COMMANDS = {"gui": cmd_gui, "init": cmd_init, "demo": cmd_demo, "stats": cmd_stats, "check": cmd_check,
             "search": cmd_search, "import": cmd_import, "export": cmd_export,
-            "report": cmd_report}
+            "report": cmd_report, "sync": cmd_sync, "digest": cmd_digest, "device": cmd_device}
 
 
 def _log_unexpected(exc: BaseException) -> Path | None:
