@@ -56,6 +56,6 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("visits", QT_TRANSLATE_NOOP("Navigation", "走访"), _HERE + "visits:VisitsPage"),
     PageSpec("problems", QT_TRANSLATE_NOOP("Navigation", "问题台账"), _HERE + "problems:ProblemsPage"),
     PageSpec("reports", QT_TRANSLATE_NOOP("Navigation", "报表打印"), _HERE + "reports:ReportsPage"),
-    PageSpec("interchange", QT_TRANSLATE_NOOP("Navigation", "数据交换"), _HERE + "planned:PlannedPage"),
+    PageSpec("interchange", QT_TRANSLATE_NOOP("Navigation", "数据交换"), _HERE + "interchange:InterchangePage"),
     PageSpec("settings", QT_TRANSLATE_NOOP("Navigation", "设置"), _HERE + "settings:SettingsPage"),
 )
