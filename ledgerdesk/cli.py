@@ -94,13 +94,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     dv = sub.add_parser("device", help="同步设备：登记、加入、列出、吊销")
     dv_sub = dv.add_subparsers(dest="device_command", parser_class=_Parser, required=True)
-    dva = dv_sub.add_parser("add", help="在乡镇办公室登记一台设备：生成加密的登记文件和配对码（仅管理员）")
+    dva = dv_sub.add_parser("add", help="在乡镇办公室登记一台设备：生成加密的配对文件和配对码（仅管理员）")
     dva.add_argument("name", metavar="NAME", help="设备名称，如“张三的笔记本”")
     dva.add_argument("--role", choices=("laptop", "county"), default="laptop",
                      help="laptop 下乡用的笔记本（默认）/ county 县里")
-    dva.add_argument("--out", required=True, metavar="FILE.ldkey", help="要写入的登记文件")
-    dvj = dv_sub.add_parser("join", help="用登记文件让本台账加入乡镇同步组（--db 指向的文件不存在时新建空白台账）")
-    dvj.add_argument("file", metavar="FILE.ldkey", help="乡镇办公室给的登记文件")
+    dva.add_argument("--out", required=True, metavar="FILE.ldkey", help="要写入的配对文件")
+    dvj = dv_sub.add_parser("join", help="用配对文件让本台账加入乡镇同步组（--db 指向的文件不存在时新建空白台账）")
+    dvj.add_argument("file", metavar="FILE.ldkey", help="乡镇办公室给的配对文件")
     dvj.add_argument("--code", metavar="CODE", help="12 位配对码（也可用环境变量 LEDGERDESK_PAIRING_CODE；不给则提示输入）")
     dvl = dv_sub.add_parser("list", help="列出同步组的设备")
     dvl.add_argument("--json", action="store_true", help="输出 JSON")
@@ -407,9 +407,9 @@ def _device_add(args) -> int:
 
     with _opened(args) as session:
         e = devices.add_device(session, args.name, role=args.role, out=Path(args.out))
-    print(f"已登记设备“{e.name}”（{devices.ROLE_LABELS[e.role]}），登记文件：{e.path}")
+    print(f"已登记设备“{e.name}”（{devices.ROLE_LABELS[e.role]}），配对文件：{e.path}")
     print(f"配对码：{e.code}（只显示这一次）")
-    print("下一步：把登记文件拷给该设备（U 盘、聊天软件均可）；配对码另行告诉使用人（当面或电话，不要和文件一起发送）。"
+    print("下一步：把配对文件拷给该设备（U 盘、聊天软件均可）；配对码另行告诉使用人（当面或电话，不要和文件一起发送）。"
           "在该设备上用一个新的台账文件运行：")
     print(f"  ledgerdesk --db 新台账.sqlite3 device join {e.path.name}")
     print("然后为它导出一个完整同步文件（sync export --full）带过去导入。")
@@ -430,28 +430,27 @@ def _pairing_code(args) -> str:
 
 def _device_join(args) -> int:
     from ledgerdesk.services import workspace
-    from ledgerdesk.services.session import Session
-    from ledgerdesk.store.database import Ledger
     from ledgerdesk.sync import devices
 
     path = _db_path(args)
     created = not path.exists()
-    if not created:  # refuse a ledger with data before asking for the code
-        with _opened(args) as session, session.reading():
+    if created:  # a NEW bare ledger: the office's data (township row included) arrives with the first sync file
+        session = devices.join_new_ledger(path, Path(args.file), _pairing_code(args))
+    else:
+        with _opened(args) as session, session.reading():  # refuse a ledger with data before asking for the code
             devices.check_joinable(session)
-    package = devices.open_enrollment(Path(args.file), _pairing_code(args))
-    # A NEW bare ledger: the office's data (township row included) arrives with the first sync file.
-    session = Session(Ledger.create(path)) if created else workspace.open_ledger(path)
+        package = devices.open_enrollment(Path(args.file), _pairing_code(args))
+        session = workspace.open_ledger(path)
+        try:
+            devices.join_package(session, package)
+        except BaseException:
+            session.close()
+            raise
     try:
-        info = devices.join_package(session, package)
-    except BaseException:
+        status = devices.group_status(session)
+    finally:
         session.close()
-        if created:
-            for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-                leftover.unlink(missing_ok=True)
-        raise
-    session.close()
-    print(f"已加入“{package.township}”的同步组：本机设备“{info.name}”（{devices.ROLE_LABELS[info.role]}），"
+    print(f"已加入“{status.township}”的同步组：本机设备“{status.device_name}”（{devices.ROLE_LABELS[status.role]}），"
           f"台账 {path}" + ("（新建）" if created else ""))
     print("下一步：导入乡镇办公室为本设备导出的完整同步文件（sync import FILE.ldsync），即有全乡镇的台账数据。")
     return 0

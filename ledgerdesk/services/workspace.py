@@ -91,5 +91,6 @@ def ledger_info(session: Session) -> LedgerInfo:
     with ledger.reading():
         tid = ledger.get_meta("township_id")
         row = Township.get_or_none(Township.id == tid) if tid else None
-        name = row.name if row else ""
+        # A device that joined a township but has not imported its first file yet knows the name from the enrolment.
+        name = row.name if row else (ledger.get_meta("sync_township") or "")
     return LedgerInfo(ledger.path, name, ledger.site_id, ledger.schema_version)

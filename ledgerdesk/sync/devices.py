@@ -298,7 +298,7 @@ def seal_enrollment(package: EnrollmentPackage, code: str) -> bytes:
 
 
 def _damaged_ldkey(path) -> EnrollmentError:
-    return EnrollmentError(f"“{path}”不是有效的设备登记文件（.ldkey），或文件已损坏；请让乡镇办公室重新生成")
+    return EnrollmentError(f"“{path}”不是有效的设备配对文件（.ldkey），或文件已损坏；请让乡镇办公室重新生成")
 
 
 def open_enrollment(ldkey: Path, code: str) -> EnrollmentPackage:
@@ -309,13 +309,13 @@ def open_enrollment(ldkey: Path, code: str) -> EnrollmentPackage:
         with open(ldkey, "rb") as fh:
             data = fh.read(LDKEY_MAX_BYTES + 1)
     except OSError as exc:
-        raise EnrollmentError(f"无法读取设备登记文件“{ldkey}”（{exc.strerror or exc}）") from None
+        raise EnrollmentError(f"无法读取设备配对文件“{ldkey}”（{exc.strerror or exc}）") from None
     head_end = len(LDKEY_MAGIC) + _LDKEY_HEAD.size + nacl.pwhash.argon2id.SALTBYTES
     if len(data) > LDKEY_MAX_BYTES or len(data) < head_end + 40 or not data.startswith(LDKEY_MAGIC):
         raise _damaged_ldkey(ldkey)
     version, ops, mem = _LDKEY_HEAD.unpack_from(data, len(LDKEY_MAGIC))
     if version > LDKEY_VERSION:
-        raise EnrollmentError("此登记文件由更新版本的 LedgerDesk 生成，请升级后再加入")
+        raise EnrollmentError("此配对文件由更新版本的 LedgerDesk 生成，请升级后再加入")
     if (version != LDKEY_VERSION or not nacl.pwhash.argon2id.OPSLIMIT_MIN <= ops <= _ARGON_OPS_MAX
             or not nacl.pwhash.argon2id.MEMLIMIT_MIN <= mem <= _ARGON_MEM_MAX):
         raise _damaged_ldkey(ldkey)
@@ -323,9 +323,9 @@ def open_enrollment(ldkey: Path, code: str) -> EnrollmentPackage:
     try:
         body = nacl.secret.SecretBox(_code_key(digits, salt, ops, mem)).decrypt(data[head_end:])
     except (nacl.exceptions.CryptoError, ValueError, TypeError):
-        raise EnrollmentError("配对码不对，或登记文件已损坏：请核对乡镇办公室给出的 12 位配对码") from None
+        raise EnrollmentError("配对码不对，或配对文件已损坏：请核对乡镇办公室给出的 12 位配对码") from None
     except MemoryError:
-        raise EnrollmentError("本机内存不足，无法打开登记文件") from None
+        raise EnrollmentError("本机内存不足，无法打开配对文件") from None
     try:
         return _package_from(body)
     except (ValueError, KeyError, TypeError):
@@ -375,7 +375,7 @@ def group_status(session) -> GroupStatus:
 
 def _not_enrolled() -> NotEnrolledError:
     return NotEnrolledError("本台账还没有加入乡镇的同步组：请在乡镇办公室登记本设备（device add），"
-                            "再在本机用登记文件加入（device join）")
+                            "再在本机用配对文件加入（device join）")
 
 
 def _keys(session, group: str, device_id: str) -> keystore.DeviceKeys:
@@ -557,7 +557,7 @@ def add_device(session, name: str, *, role: str = "laptop", out: Path) -> Enroll
         try:
             keystore.write_atomically(out, seal_enrollment(package, code), mode=0o600)
         except OSError as exc:
-            raise SyncError(f"无法写入登记文件“{out}”（{exc.strerror or exc}）", key="sync-write-failed") from None
+            raise SyncError(f"无法写入配对文件“{out}”（{exc.strerror or exc}）", key="sync-write-failed") from None
     return Enrollment(device_id, name, role, out, code)
 
 
@@ -622,3 +622,29 @@ def join_package(session, package: EnrollmentPackage) -> DeviceInfo:
             session.ledger.set_meta("township_id", package.township_id)  # the row arrives with the first sync
     verify_key = bytes(SigningKey(package.signing_seed).verify_key).hex()
     return DeviceInfo(package.device_id, package.name, package.role, verify_key, None, None, True)
+
+
+def join_new_ledger(path: Path, ldkey: Path, code: str, *, clock=None, user: str = "system"):
+    """A NEW bare ledger at ``path`` joined with ``ldkey`` and ``code``; returns its open Session.
+
+    The code is checked first (the argon2id work), so a wrong code creates nothing. The ledger is bare
+    (schema only, no reference rows): the office's data arrives with its first full sync file. If joining
+    fails after the file was made, it is deleted again with its -wal/-shm. LedgerExistsError if ``path`` exists.
+    """
+    from ledgerdesk.core.errors import LedgerExistsError
+    from ledgerdesk.services.session import Session
+    from ledgerdesk.store.database import Ledger
+
+    path = Path(path)
+    if path.exists():
+        raise LedgerExistsError(f"文件“{path}”已存在，不会覆盖；加入乡镇需要一个新的台账文件")
+    package = open_enrollment(ldkey, code)
+    session = Session(Ledger.create(path, clock=clock), user)
+    try:
+        join_package(session, package)
+    except BaseException:
+        session.close()
+        for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            leftover.unlink(missing_ok=True)
+        raise
+    return session
