@@ -48,7 +48,7 @@ from nacl.signing import VerifyKey
 from ledgerdesk.core.hlc import pack
 from ledgerdesk.core.ids import uuid7
 from ledgerdesk.sync import keystore
-from ledgerdesk.sync.devices import (
+from ledgerdesk.sync.credentials import (
     DeviceIdentity,
     TrustAnchor,
     canonical_json,
