@@ -24,7 +24,8 @@ CREATE TABLE device (
     enrolled_at TEXT,
     enrolled_by TEXT NOT NULL DEFAULT '',
     revoked_at  TEXT,
-    revoked_by  TEXT NOT NULL DEFAULT ''
+    revoked_by  TEXT NOT NULL DEFAULT '',
+    revocation  TEXT NOT NULL DEFAULT ''      -- base64 authority signature of the revocation (sync/devices.py)
 );
 CREATE INDEX device_name ON device (name);
 

@@ -294,6 +294,7 @@ class Device(SyncedModel):
     enrolled_by = TextField(default="")
     revoked_at = DateTimeField(null=True)
     revoked_by = TextField(default="")
+    revocation = TextField(default="")
 
 
 LOCAL_MODELS: tuple[type[BaseModel], ...] = (Meta, Version)

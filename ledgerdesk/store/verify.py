@@ -43,8 +43,10 @@ def replay_mismatches(db, limit: int = 20) -> list[Mismatch]:
                 found.append(Mismatch(table, entity_id, "row without any version"))
             else:
                 folded = winners(pending[1])
-                diff = {c: (values[c], folded.get(c)) for c in cols if c in folded and folded[c] != values[c]}
-                missing = [c for c in cols if c not in folded and c != "deleted"]
+                # A column no version set (a creation from before the column existed) holds its default.
+                expected = {**defaults_of(table), **folded}
+                diff = {c: (values[c], expected.get(c)) for c in cols if c in expected and expected[c] != values[c]}
+                missing = [c for c in cols if c not in expected and c != "deleted"]
                 if diff or missing:
                     found.append(Mismatch(table, entity_id, json.dumps(
                         {"differs": diff, "never_set": missing}, ensure_ascii=False)))
@@ -55,6 +57,18 @@ def replay_mismatches(db, limit: int = 20) -> list[Mismatch]:
             found.append(Mismatch(table, pending[0], "version without a row"))
             pending = _next_shown(by_entity)
     return found
+
+
+def defaults_of(table: str) -> dict[str, object]:
+    """Column → default value (as stored) of a synced table, for columns that have one."""
+    from ledgerdesk.store.models import MODEL_BY_TABLE
+    from ledgerdesk.store.writes import TableInfo
+
+    model = MODEL_BY_TABLE.get(table)
+    if model is None:
+        return {}
+    info = TableInfo.of(model)
+    return {f.column_name: info.default(f) for f in info.fields if f.default is not None or f.null}
 
 
 def _next_shown(by_entity) -> tuple[str, list[VersionRow]] | None:

@@ -196,6 +196,8 @@ def _guarded(fn):
 def _read_file(path: Path, max_bytes: int) -> bytes:
     path = Path(path)
     try:
+        if path.exists() and not path.is_file():  # a folder, a device or a pipe: never read (it could block)
+            raise BundleDamagedError(f"“{path}”不是一个同步文件")
         with open(path, "rb") as fh:
             size = os.fstat(fh.fileno()).st_size
             if size > max_bytes:

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,7 +41,7 @@ import nacl.exceptions
 import nacl.pwhash
 import nacl.secret
 import nacl.utils
-from nacl.signing import SigningKey
+from nacl.signing import SigningKey, VerifyKey
 
 from ledgerdesk.core.errors import NotFoundError, ValidationError
 from ledgerdesk.core.ids import uuid7
@@ -195,12 +196,38 @@ def identity(session) -> DeviceIdentity:
                           cert_sig=cert_sig, township=meta[META_TOWNSHIP] or "")
 
 
+def revocation_statement(group_id: str, device_id: str) -> bytes:
+    """What the authority signs to revoke ``device_id``."""
+    return canonical_json({"group": group_id, "revoke": device_id})
+
+
 def revoked_ids(session) -> frozenset[str]:
-    """Ids of the devices revoked in this ledger's (synced) device table."""
+    """Ids of the devices whose revocation, signed by the township office, this ledger has ever held.
+
+    Read from the version log, not the ``device`` rows: only a revocation the
+    authority signed counts (an enrolled laptop can write ``device`` rows, but
+    cannot revoke the office), and a later version cannot take one back.
+    """
+    db = session.ledger.db
     with session.reading():
-        rows = session.ledger.db.execute_sql(
-            "SELECT id FROM device WHERE deleted = 0 AND revoked_at IS NOT NULL").fetchall()
-    return frozenset(r[0] for r in rows)
+        group, key = _meta(session, META_GROUP), _meta(session, META_AUTHORITY_KEY)
+        found = db.execute_sql("SELECT entity_id, fields FROM version WHERE tbl = 'device' "
+                               "AND fields LIKE '%\"revocation\"%'").fetchall()
+    if not group or not key:
+        return frozenset()
+    try:
+        authority = VerifyKey(bytes.fromhex(key))
+    except (ValueError, TypeError, nacl.exceptions.CryptoError):
+        return frozenset()
+    revoked = set()
+    for device_id, fields in found:
+        try:
+            signature = base64.b64decode(json.loads(fields).get("revocation") or "", validate=True)
+            authority.verify(revocation_statement(group, device_id), signature)
+        except (ValueError, TypeError, AttributeError, nacl.exceptions.BadSignatureError, nacl.exceptions.CryptoError):
+            continue
+        revoked.add(device_id)
+    return frozenset(revoked)
 
 
 def trust_anchor(session) -> TrustAnchor:
@@ -349,7 +376,7 @@ def revoke(session, name: str) -> DeviceInfo:
     with session.writing() as w:
         if _meta(session, META_GROUP) is None:
             raise NotAuthorityError("本台账还没有同步组，没有可吊销的设备")
-        _authority_keys(session, w)
+        keys = _authority_keys(session, w)
         rows = _live_named(name)
         if not rows:
             raise NotFoundError(f"没有名为“{name}”的设备（用 device list 查看）")
@@ -359,7 +386,10 @@ def revoke(session, name: str) -> DeviceInfo:
         if row.id == self_id:
             raise SyncError("不能吊销乡镇办公室自己的设备", key="sync-revoke-self")
         if row.revoked_at is None:
-            w.update(Device, row.id, {"revoked_at": session.ledger.clock.now(), "revoked_by": session.user})
+            signature = SigningKey(keys.authority_seed).sign(
+                revocation_statement(_meta(session, META_GROUP), row.id)).signature
+            w.update(Device, row.id, {"revoked_at": session.ledger.clock.now(), "revoked_by": session.user,
+                                      "revocation": base64.b64encode(signature).decode("ascii")})
             row = Device.get_by_id(row.id)
         return _info(row, self_id)
 

@@ -176,8 +176,8 @@ def _import(session, path: Path, *, apply: bool, backup: bool, progress: Progres
         if seen[0] == verified.file_digest:
             report.already_imported = True
             return report
-        _alarm(session, "file-id-reused", m.sender_site, m.file_id,
-               f"文件编号 {m.file_id} 曾以不同内容导入过")
+        if apply:  # a preview changes nothing, not even the alarm list
+            _alarm(session, "file-id-reused", m.sender_site, m.file_id, f"文件编号 {m.file_id} 曾以不同内容导入过")
         raise FileIdReusedError(f"此文件的编号与以前导入过的另一个文件相同而内容不同（来自“{m.sender_name}”），"
                                 "已拒绝导入并记录报警，请联系乡镇管理员")
     incoming = payload.decode(verified.payload)
@@ -190,6 +190,10 @@ def _import(session, path: Path, *, apply: bool, backup: bool, progress: Progres
         with session.writing() as w:
             result = merge(session, incoming, file_id=m.file_id, progress=progress)
             w.hlc.observe(result.max_hlc)
+            sites = m.extra.get("sites")
+            if isinstance(sites, dict):
+                K.learn_sites(db, sites)
+            report.gaps = K.gaps(db, result.sites)  # as the import leaves the ledger, for a preview too
             if not apply:
                 raise _Preview(result)
             _record(session, m, verified.file_digest, result)
@@ -203,8 +207,6 @@ def _import(session, path: Path, *, apply: bool, backup: bool, progress: Progres
         raise
     _fill(report, result)
     report.applied = apply
-    with session.reading():
-        report.gaps = K.gaps(db, result.sites)
     report.clock_warning = _clock_warning(session, result.max_hlc)
     return report
 
@@ -220,9 +222,6 @@ def _record(session, m, digest: str, result: MergeResult) -> None:
     known = m.extra.get("knowledge")
     if isinstance(known, dict):
         K.acknowledge(db, m.sender_id, m.sender_name, known, m.file_id, now)
-    sites = m.extra.get("sites")
-    if isinstance(sites, dict):
-        K.learn_sites(db, sites)
 
 
 def _fill(report: ImportReport, r: MergeResult) -> None:

@@ -41,7 +41,7 @@ from ledgerdesk.sync.payload import Incoming
 _SCHEMA_ERRORS = (sqlite3.Error, peewee.DatabaseError, ValueError, UnicodeError)
 
 _CHUNK = 500
-# Above this many person/household rows touched, the search index is rebuilt once instead of row by row.
+# From this many person/household rows touched (and a quarter of those indexed), the search index is rebuilt once.
 _SEARCH_BULK = 20_000
 
 Progress = Callable[[int, int, str], None]
@@ -99,8 +99,7 @@ def _merge(session, incoming: list[Incoming], *, file_id: str, progress: Progres
     by_entity: dict[str, list[tuple[int, Incoming]]] = defaultdict(list)
     for i, v in enumerate(fresh):
         by_entity[v.entity_id].append((first_id + i, v))
-    touched_search = sum(len(vs) for e, vs in by_entity.items() if vs[0][1].tbl in ("person", "household"))
-    if touched_search > _SEARCH_BULK:
+    if _rebuild_search_instead(db, by_entity):
         with deferred(db):
             problems = _materialise(session, by_entity, first_id, report, progress)
     else:
@@ -114,6 +113,15 @@ def _merge(session, incoming: list[Incoming], *, file_id: str, progress: Progres
                            f"({', '.join('?' * len(part))})", part).fetchone()[0]
             for part in _chunks(sorted(problems)))
     return report
+
+
+def _rebuild_search_instead(db, by_entity) -> bool:
+    """Whether so many indexed rows change that one rebuild of the search index beats row-by-row triggers."""
+    touched = sum(1 for vs in by_entity.values() if vs[0][1].tbl in ("person", "household"))
+    if touched < _SEARCH_BULK:
+        return False
+    indexed = db.execute_sql("SELECT count(*) FROM search_ref").fetchone()[0]
+    return touched > indexed // 4
 
 
 # -- which versions are new ------------------------------------------------------------------

@@ -79,6 +79,8 @@ def decode(raw: bytes) -> list[Incoming]:
         data = json.loads(text)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise BundleDamagedError("同步文件的内容无法解析，文件可能已损坏") from exc
+    except MemoryError:
+        raise BundleDamagedError("同步文件的内容过大，本机内存不足，无法导入") from None
     if not isinstance(data, list):
         raise BundleDamagedError("同步文件的内容格式不对，文件可能已损坏")
     columns = {t: _rules(m) for t, m in MODEL_BY_TABLE.items()}
