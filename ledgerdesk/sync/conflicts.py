@@ -13,6 +13,8 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
+from peewee import BooleanField
+
 from ledgerdesk.core.hlc import unpack
 from ledgerdesk.services.permissions import EDITORS, require
 from ledgerdesk.store import conflicts as index
@@ -100,14 +102,14 @@ def _conflict(db, tbl, entity_id, field, kind, versions, names) -> Conflict:
     heads = field_candidates(rows)
     if kind == "value":
         cands = heads.get(field, [])
-        sides = tuple(_side(v, v.fields[field], _display(v.fields[field]), authors, names)
+        sides = tuple(_side(v, v.fields[field], _display(v.fields[field], tbl, field), authors, names)
                       for v in sorted(cands, key=lambda v: (v.hlc, v.site), reverse=True))
     else:
         tombs = [v for v in heads.get("deleted", []) if v.fields.get("deleted") == 1]
         covered = {p for v in tombs for p in v.parents}
         edits = {v.key: v for f, cands in heads.items() if f != "deleted" for v in cands if v.key not in covered}
         sides = tuple([_side(v, True, "删除了这条记录", authors, names) for v in tombs]
-                      + [_side(v, False, "修改了：" + "，".join(f"{field_label(tbl, f)}={_display(x)}"
+                      + [_side(v, False, "修改了：" + "，".join(f"{field_label(tbl, f)}={_display(x, tbl, f)}"
                                                             for f, x in v.fields.items() if f != "deleted"),
                                authors, names) for v in edits.values()])
     return Conflict(entity_id, tbl, table_label(tbl), _record_label(db, tbl, entity_id), field,
@@ -119,7 +121,13 @@ def _side(v: VersionRow, value, display: str, authors, names) -> Side:
     return Side(value, display, authors.get(v.key, ""), names.get(v.site, f"设备 {v.site[:8]}"), at, v.key)
 
 
-def _display(value) -> str:
+def _display(value, table: str = "", column: str = "") -> str:
+    if column == "deleted":
+        return "删除" if value == 1 else "保留"
+    field = getattr(MODEL_BY_TABLE.get(table), "_meta", None)
+    field = field.columns.get(column) if field else None
+    if isinstance(field, BooleanField) and value in (0, 1):
+        return "是" if value == 1 else "否"
     if value is None or value == "":
         return "（空）"
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
