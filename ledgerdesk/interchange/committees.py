@@ -55,6 +55,7 @@ from ledgerdesk.interchange.sheet import (
 from ledgerdesk.interchange.workbook_out import (TemplateSheet, date_cell, new_sheet, new_workbook, save_workbook,
     text_cell, write_template)
 from ledgerdesk.services import committees as C
+from ledgerdesk.services.backup import COMMITTEE_IMPORT, backup_now
 from ledgerdesk.services.permissions import EDITORS, may_reveal, require
 
 Progress = Callable[[str, float], None]
@@ -596,6 +597,7 @@ def apply_committee_import(session, plan: CommitteePlan, *, only_valid: bool = F
     """Write ``plan`` in one transaction through the committee services; all-or-nothing unless ``only_valid``."""
     require(session, EDITORS, "导入六会")
     refuse_errors(plan, only_valid, "六会表格")
+    backup_now(session, COMMITTEE_IMPORT, progress=progress)  # automatic backup before an import writes
     skip = plan.error_rows if only_valid else frozenset()
     members = [m for m in plan.members if (m.sheet, m.row) not in skip]
     activities = [a for a in plan.activities if (a.sheet, a.row) not in skip]

@@ -74,9 +74,10 @@ from ledgerdesk.interchange.common import (
 from ledgerdesk.interchange.sheet import CODE, DATE, PHONE, PROSE, Column, RowIssue, read_sheet
 from ledgerdesk.interchange.workbook_out import new_sheet, new_workbook, save_workbook, text_cell
 from ledgerdesk.services import ledger_numbers
+from ledgerdesk.services.backup import LEDGER_IMPORT, backup_now
 from ledgerdesk.services.ledger import DEFAULT_DEADLINES
 from ledgerdesk.services.ledger_queries import rebuild_problem_state
-from ledgerdesk.services.permissions import REVIEWERS, require
+from ledgerdesk.services.permissions import REVIEWERS, require, require_all_villages
 from ledgerdesk.store.models import Problem, ProblemEvent, ProblemHousehold
 
 Progress = Callable[[str, float], None]
@@ -531,7 +532,9 @@ def apply_ledger_import(session, plan: LedgerPlan, *, only_valid: bool = False,
     the ledger changed after the preview.
     """
     require(session, REVIEWERS, "导入问题台账")
+    require_all_villages(session, "导入问题台账")
     refuse_errors(plan, only_valid, "台账")
+    backup_now(session, LEDGER_IMPORT, progress=progress)  # automatic backup before an import writes
     created = updated = events = 0
     touched: list[str] = []
     with session.writing() as w:

@@ -51,7 +51,8 @@ from ledgerdesk.interchange.common import (ID_NUMBER_ALIASES, VILLAGE_ALIASES, I
 from ledgerdesk.interchange.sheet import BOOL, CODE, DATE, ID_NUMBER, PHONE, Column, RowIssue, read_sheet
 from ledgerdesk.interchange.workbook_out import (TemplateSheet, date_cell, new_sheet, new_workbook, save_workbook,
     text_cell, write_template)
-from ledgerdesk.services.permissions import EDITORS, may_reveal, require
+from ledgerdesk.services.backup import ROSTER_IMPORT, backup_now
+from ledgerdesk.services.permissions import EDITORS, may_reveal, require, require_all_villages
 from ledgerdesk.store import search_index
 from ledgerdesk.store.models import Grid, Household, HouseholdTag, Person, Tag, Village, VillageGroup
 
@@ -679,7 +680,9 @@ def apply_roster_import(session, plan: RosterPlan, *, only_valid: bool = False, 
     ledger changed since the plan was made.
     """
     require(session, EDITORS, "导入花名册")
+    require_all_villages(session, "导入花名册")
     refuse_errors(plan, only_valid, "花名册")
+    backup_now(session, ROSTER_IMPORT, progress=progress)  # automatic backup before an import writes
     clock = session.ledger.clock
     new_id = uuid7_fast_factory(clock.now_ms(), os.urandom(16)).__next__
     households = plan.households

@@ -1,4 +1,4 @@
-"""设置: where the ledger and the application's data live; more settings come later."""
+"""设置: where the ledger and the application's data live, and 备份与恢复 (ui/dialogs/backup_dialog.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QPushButton
 
 from ledgerdesk.services import workspace
+from ledgerdesk.ui.dialogs.backup_dialog import BackupPanel
 from ledgerdesk.ui.pages.base import Page, selectable_label
 
 if TYPE_CHECKING:
@@ -48,12 +49,14 @@ class SettingsPage(Page):
                 grid.addWidget(button, row, 2)
         self.body.addWidget(box)
 
+        self.backup_panel = BackupPanel(context, self)
+        self.body.addWidget(self.backup_panel, 1)
+
         later = QLabel(self.tr("以后还将在这里设置：账号和角色、中心户和联户长联系户数的上下限、"
-                               "六会多久没有活动算不活跃、自动备份。"))
+                               "六会多久没有活动算不活跃。"))
         later.setObjectName("notice")
         later.setWordWrap(True)
         self.body.addWidget(later)
-        self.body.addStretch(1)
 
     @staticmethod
     def open_folder(folder: Path) -> None:
