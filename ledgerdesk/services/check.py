@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from peewee import ForeignKeyField
 
+from ledgerdesk.services import audit
 from ledgerdesk.services.session import Session
 from ledgerdesk.store.models import SYNCED_MODELS
 from ledgerdesk.store.verify import replay_mismatches
@@ -29,7 +30,7 @@ EXTRA_REFERENCES = (
 
 @dataclass(frozen=True)
 class Finding:
-    kind: str  # "integrity" | "versions" | "reference" | "domain"
+    kind: str  # "integrity" | "versions" | "reference" | "domain" | "audit"
     message: str  # Chinese, for people
     count: int = 1
 
@@ -78,4 +79,6 @@ def run_checks(session: Session) -> CheckReport:
             "WHERE h.deleted = 0 AND p.household_id != h.id").fetchone()[0]
         if n:
             report.findings.append(Finding("domain", f"{n} 户的户主不是本户成员", n))
+        # The audit hash chain (services/audit.py): every link, its version, the chain's end.
+        report.findings += [Finding("audit", line) for line in audit.summarise(audit.verify_chain(session))]
     return report
