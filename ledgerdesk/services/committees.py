@@ -36,7 +36,7 @@ from ledgerdesk.core.errors import NotFoundError, ValidationError
 from ledgerdesk.core.ids import link_id
 from ledgerdesk.core.text import clean, clean_prose
 from ledgerdesk.core.vocab import ACTIVITY_KINDS, COMMITTEE_KINDS, COMMITTEE_ROLES, CUSTOM_COMMITTEE  # noqa: F401 (ACTIVITY_KINDS re-exported)
-from ledgerdesk.services.permissions import EDITORS, require
+from ledgerdesk.services.permissions import EDITORS, require, require_village
 from ledgerdesk.services.registry_common import (
     LIVING,
     fetch,
@@ -187,6 +187,11 @@ def _committee(session, committee_id) -> dict:
         return fetch(session, "committee", committee_id)
     except NotFoundError:
         raise NotFoundError("找不到该组织，可能已被删除") from None
+
+
+def _in_village_of(session, committee_id, action: str) -> None:
+    """The session may work in the committee's village (accounts limited to some villages)."""
+    require_village(session, scalar(session, "SELECT village_id FROM committee WHERE id = ?", (committee_id,)), action)
 
 
 def _current_committee(session, committee_id) -> dict:
@@ -348,6 +353,7 @@ def form(session, *, village_id, kind, name=None, founded_on=None, charter="") -
         if not village_id or scalar(session, "SELECT 1 FROM village WHERE id = ? AND deleted = 0",
                                     (village_id,)) is None:
             raise ValidationError("请选择村（社区、嘎查）", field="village_id")
+        require_village(session, village_id, "成立组织")
         village = scalar(session, "SELECT name FROM village WHERE id = ?", (village_id,))
         if code != CUSTOM_COMMITTEE:
             other = rows(session, "SELECT coalesce(founded_on, '') FROM committee WHERE village_id = ? AND kind = ? "
@@ -369,6 +375,7 @@ def update_committee(session, committee_id, *, name=None, founded_on=None, chart
     require(session, EDITORS, "修改组织信息")
     with session.writing() as w:
         c = _committee(session, committee_id)
+        require_village(session, c["village_id"], "修改组织信息")
         values: dict[str, Any] = {}
         if name is not None:
             new = _short_text(name, "name", "组织名称")
@@ -398,6 +405,7 @@ def dissolve(session, committee_id, on=None) -> None:
     require(session, EDITORS, "解散组织")
     with session.writing() as w:
         c = _current_committee(session, committee_id)
+        require_village(session, c["village_id"], "解散组织")
         day = date_arg(on, "dissolved_on", "解散日期", default=today(session), not_after=today(session))
         if c["founded_on"] and day.isoformat() < c["founded_on"]:
             raise ValidationError(f"解散日期不能早于成立日期 {c['founded_on']}", field="dissolved_on")
@@ -417,6 +425,7 @@ def add_member(session, committee_id, *, person_id, role=MEMBER, joined_on=None)
     role = _role(role)
     with session.writing() as w:
         c = _current_committee(session, committee_id)
+        require_village(session, c["village_id"], "添加组织成员")
         p = _living_person(session, person_id)
         day = date_arg(joined_on, "joined_on", "加入日期", default=today(session), not_after=today(session))
         if c["founded_on"] and day.isoformat() < c["founded_on"]:
@@ -445,6 +454,7 @@ def end_membership(session, member_id, left_on=None) -> None:
     require(session, EDITORS, "办理成员离任")
     with session.writing() as w:
         m = _member(session, member_id)
+        _in_village_of(session, m["committee_id"], "办理成员离任")
         if m["left_on"]:
             raise ValidationError(f"{m['name']}已于 {m['left_on']} 离任", field="left_on")
         day = date_arg(left_on, "left_on", "离任日期", default=today(session), not_after=today(session))
@@ -459,6 +469,7 @@ def set_member_role(session, member_id, role) -> None:
     role = _role(role)
     with session.writing() as w:
         m = _member(session, member_id)
+        _in_village_of(session, m["committee_id"], "更改成员职务")
         if m["left_on"]:
             raise ValidationError(f"{m['name']}已离任，不能更改职务", field="role")
         _current_committee(session, m["committee_id"])
@@ -484,6 +495,7 @@ def record_activity(session, committee_id, *, held_on, kind="会议", topic="", 
     people = _ids(attendee_ids)
     with session.writing() as w:
         c = _current_committee(session, committee_id)
+        require_village(session, c["village_id"], "登记组织活动")
         day = _held_on(session, held_on, c)
         figures = _figures(c["kind"], c["name"], dict(
             events_handled=events_handled, guests=guests, money_saved_yuan=money_saved_yuan,
@@ -509,6 +521,7 @@ def update_activity(session, activity_id, **fields) -> bool:
     with session.writing() as w:
         a = _activity(session, activity_id)
         c = _committee(session, a["committee_id"])
+        require_village(session, c["village_id"], "修改组织活动")
         values: dict[str, Any] = {}
         if "held_on" in fields:
             values["held_on"] = _held_on(session, fields["held_on"], c).isoformat()
@@ -538,6 +551,7 @@ def delete_activity(session, activity_id) -> None:
     require(session, EDITORS, "删除组织活动")
     with session.writing() as w:
         a = _activity(session, activity_id)
+        _in_village_of(session, a["committee_id"], "删除组织活动")
         for (lid,) in rows(session, "SELECT id FROM activity_attendee WHERE activity_id = ? AND deleted = 0",
                            (a["id"],)):
             w.delete(ActivityAttendee, lid)

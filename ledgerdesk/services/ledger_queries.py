@@ -27,7 +27,7 @@ from ledgerdesk.core.errors import NotFoundError, ValidationError
 from ledgerdesk.core.lifecycle import Event, ProblemState
 from ledgerdesk.core.masking import mask_phone
 from ledgerdesk.core.text import clean
-from ledgerdesk.services.permissions import may_reveal
+from ledgerdesk.services.permissions import may_reveal, village_limit
 from ledgerdesk.services.registry_common import setting_int
 from ledgerdesk.services.sql import Where, chunks, marks, rows_by_id
 
@@ -429,6 +429,10 @@ def problem_ids(session, query: ProblemQuery | None = None, *, today: dt.date | 
         sql, p = _overdue_sql(today)
         where.add(sql if q.overdue else f"NOT coalesce({sql}, 0)", *p)
     where.equal("p.source", q.source).equal("p.village_id", q.village_id).equal("p.category_id", q.category_id)
+    allowed = village_limit(session)
+    if allowed is not None:  # an account limited to some villages sees only their problems
+        limit = sorted(allowed)
+        where.add(f"p.village_id IN ({marks(len(limit))})", *limit)
     where.equal("p.urgency", q.urgency).equal("p.year", None if q.year is None else int(q.year))
     if q.responsible:
         who = clean(q.responsible)

@@ -26,7 +26,7 @@ from ledgerdesk.core.ids import link_id
 from ledgerdesk.core.phone import normalise_phone, phone_problem
 from ledgerdesk.core.text import clean, clean_code
 from ledgerdesk.core.vocab import GROUP_KINDS, HOUSEHOLD_STATUSES, LEVELS, VILLAGE_KINDS
-from ledgerdesk.services.permissions import EDITORS, require
+from ledgerdesk.services.permissions import EDITORS, require, require_all_villages, require_village
 from ledgerdesk.services.registry_common import (
     LIVING,
     AssignmentResult,
@@ -81,6 +81,7 @@ __all__ = [
 def create_village(session, *, name, kind="村", code="") -> str:
     """A new 村/社区/嘎查 of this ledger's township; names are unique in the township."""
     require(session, EDITORS, "新建村")
+    require_all_villages(session, "新建村")
     name = required_text(name, "name", "村名", 40)
     kind = choice(kind, VILLAGE_KINDS, "kind", "类型")
     with session.writing() as w:
@@ -104,6 +105,7 @@ def create_group(session, *, village_id, name, kind="村民小组") -> str:
     kind = choice(kind, GROUP_KINDS, "kind", "小组类型")
     with session.writing() as w:
         fetch(session, "village", village_id, "id")
+        require_village(session, village_id, "新建村民小组")
         if scalar(session, "SELECT 1 FROM village_group WHERE village_id = ? AND name = ? AND deleted = 0",
                   (village_id, name)):
             raise ValidationError(f"本村已有“{name}”", field="name")
@@ -116,6 +118,7 @@ def create_grid(session, *, village_id, name, code="") -> str:
     name = required_text(name, "name", "网格名称", 40)
     with session.writing() as w:
         fetch(session, "village", village_id, "id")
+        require_village(session, village_id, "新建网格")
         if scalar(session, "SELECT 1 FROM grid WHERE village_id = ? AND name = ? AND deleted = 0",
                   (village_id, name)):
             raise ValidationError(f"本村已有“{name}”", field="name")
@@ -208,6 +211,7 @@ def create_household(session, *, village_id, hh_no="", group_id=None, grid_id=No
         raise ValidationError("请选择所属村", field="village_id")
     with session.writing() as w:
         fetch(session, "village", village_id, "id")
+        require_village(session, village_id, "新建户")
         values = _household_values(session, village_id, {
             "hh_no": hh_no, "group_id": group_id, "grid_id": grid_id, "address": address, "phone": phone,
             "level": level, "note": note})
@@ -220,6 +224,7 @@ def update_household(session, household_id, **fields) -> bool:
     require(session, EDITORS, "修改户信息")
     with session.writing() as w:
         h = live_household(session, household_id)
+        require_village(session, h["village_id"], "修改户信息")
         values = _household_values(session, h["village_id"], fields, exclude=h["id"])
         return bool(values) and w.update(Household, h["id"], values) is not None
 
@@ -230,6 +235,7 @@ def set_level(session, household_id, level) -> None:
     level = choice(level, LEVELS, "level", "三色等级")
     with session.writing() as w:
         h = live_household(session, household_id)
+        require_village(session, h["village_id"], "设置三色等级")
         w.update(Household, h["id"], {"level": level})
 
 
@@ -256,6 +262,8 @@ def move_household(session, household_id, *, village_id, group_id=None, grid_id=
     with session.writing() as w:
         h = live_household(session, household_id)
         fetch(session, "village", village_id, "id")
+        require_village(session, h["village_id"], "迁移户")
+        require_village(session, village_id, "迁移户")
         values: dict[str, Any] = {}
         if village_id != h["village_id"]:
             centers, heads = _homes_of_active_roles(session, h["id"])
@@ -289,6 +297,7 @@ def deactivate_household(session, household_id, status="迁出") -> DeactivatedH
     status = choice(status, [s for s in HOUSEHOLD_STATUSES if s != "在册"], "status", "户状态")
     with session.writing() as w:
         h = live_household(session, household_id)
+        require_village(session, h["village_id"], "注销/迁出户")
         w.update(Household, h["id"], {"status": status, "center_id": None, "link_head_id": None})
         moved = 0
         if status == "迁出":
@@ -305,6 +314,7 @@ def set_household_head(session, household_id, person_id) -> None:
     require(session, EDITORS, "设置户主")
     with session.writing() as w:
         h = live_household(session, household_id)
+        require_village(session, h["village_id"], "设置户主")
         p = fetch(session, "person", person_id, "id, name, household_id, status, relation")
         if p["household_id"] != h["id"]:
             raise ValidationError(f"{p['name']}不是该户成员，不能设为户主", field="person_id")
@@ -328,6 +338,7 @@ def set_household_tags(session, household_id, tag_names) -> None:
         names.setdefault(name, None)
     with session.writing() as w:
         h = live_household(session, household_id)
+        require_village(session, h["village_id"], "设置户标签")
         wanted: set[str] = set()
         for name in names:
             tag_id = scalar(session, "SELECT id FROM tag WHERE name = ? AND deleted = 0 ORDER BY id LIMIT 1",

@@ -25,7 +25,7 @@ from ledgerdesk.core.dates import date_arg
 from ledgerdesk.core.errors import ValidationError
 from ledgerdesk.core.text import clean
 from ledgerdesk.core.vocab import CENTER_TYPES
-from ledgerdesk.services.permissions import EDITORS, REVIEWERS, require
+from ledgerdesk.services.permissions import EDITORS, REVIEWERS, require, require_village
 from ledgerdesk.services.registry_queries import bounds
 from ledgerdesk.services.registry_common import (
     LIVING,
@@ -120,8 +120,10 @@ def _release(session, kind: _Kind, household_ids) -> int:
     require(session, EDITORS, kind.release_action)
     with session.writing() as w:
         changed = 0
-        households = [fetch(session, "household", hid, f"id, {kind.column}")
+        households = [fetch(session, "household", hid, f"id, village_id, {kind.column}")
                       for hid in unique_ids(household_ids or ())]
+        for h in households:
+            require_village(session, h["village_id"], kind.release_action)
         for h in households:
             if h[kind.column] is not None:
                 w.update(Household, h["id"], {kind.column: None})
@@ -133,6 +135,7 @@ def _assign(session, kind: _Kind, owner_id, household_ids) -> AssignmentResult:
     require(session, EDITORS, kind.assign_action)
     with session.writing() as w:
         owner = _active(session, kind, owner_id)
+        require_village(session, owner["village_id"], kind.assign_action)
         return _take_households(session, w, kind, owner, household_ids)
 
 
@@ -140,6 +143,7 @@ def _end(session, kind: _Kind, entity_id, ended_on) -> int:
     require(session, REVIEWERS, kind.end_action)
     with session.writing() as w:
         row = _active(session, kind, entity_id)
+        require_village(session, row["village_id"], kind.end_action)
         on = date_arg(ended_on, "ended_on", "结束日期", default=today(session))
         if row["designated_on"] and on.isoformat() < row["designated_on"]:
             raise ValidationError(f"结束日期不能早于设立日期 {row['designated_on']}", field="ended_on")
@@ -170,6 +174,7 @@ def designate_center(session, *, household_id, person_id, types=(), designated_o
     codes = center_type_codes(types)
     with session.writing() as w:
         h = fetch(session, "household", household_id, "id, hh_no, village_id, status")
+        require_village(session, h["village_id"], "设立党员中心户")
         if h["status"] != "在册":
             raise ValidationError(f"{household_label(h)}已{h['status']}，不能设为党员中心户", field="household_id")
         p = fetch(session, "person", person_id, "id, name, household_id, status, is_party_member")
@@ -191,6 +196,7 @@ def set_center_types(session, center_id, types) -> None:
     codes = center_type_codes(types)
     with session.writing() as w:
         row = _active(session, _CENTER, center_id)
+        require_village(session, row["village_id"], "设置中心户类型")
         w.update(PartyCenter, row["id"], {"types": codes})
 
 
@@ -220,6 +226,7 @@ def designate_link_head(session, *, person_id, designated_on=None) -> str:
         if p["status"] != "在册":
             raise ValidationError(f"{p['name']}当前为“{p['status']}”，联户长须为在册居民", field="person_id")
         h = fetch(session, "household", p["household_id"], "id, hh_no, village_id, status")
+        require_village(session, h["village_id"], "设立联户长")
         if h["status"] != "在册":
             raise ValidationError(f"{p['name']}所在的{household_label(h)}已{h['status']}，不能担任联户长",
                                   field="person_id")

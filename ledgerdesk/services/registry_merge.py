@@ -17,7 +17,7 @@ from ledgerdesk.core.errors import ValidationError
 from ledgerdesk.core.idcard import VALID
 from ledgerdesk.core.ids import link_id
 from ledgerdesk.core.masking import mask_id_number
-from ledgerdesk.services.permissions import REVIEWERS, require
+from ledgerdesk.services.permissions import REVIEWERS, require, require_villages
 from ledgerdesk.services.registry_common import DuplicateGroup, changed_only, fetch, rows
 from ledgerdesk.services.registry_persons import person_values
 from ledgerdesk.services.sql import chunks, marks
@@ -118,6 +118,9 @@ def merge_persons(session, keep_id, drop_id) -> int:
     with session.writing() as w:
         keep = fetch(session, "person", keep_id)
         drop = fetch(session, "person", drop_id)
+        require_villages(session, [r[0] for r in rows(
+            session, "SELECT village_id FROM household WHERE id IN (?, ?)",
+            (keep["household_id"], drop["household_id"]))], "合并重复人员")
         fill = {f: drop[f] for f in _FILLABLE if not keep[f] and drop[f]}
         if drop["is_party_member"] and not keep["is_party_member"]:
             fill["is_party_member"] = True

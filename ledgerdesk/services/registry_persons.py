@@ -17,7 +17,7 @@ from ledgerdesk.core.idcard import VALID, check_id_number
 from ledgerdesk.core.person_rules import FieldIssue, check_person
 from ledgerdesk.core.text import clean, clean_code
 from ledgerdesk.core.vocab import GRID_ROLES, PERSON_POSTS, PERSON_STATUSES
-from ledgerdesk.services.permissions import EDITORS, require
+from ledgerdesk.services.permissions import EDITORS, require, require_village
 from ledgerdesk.services.registry_common import (
     LIVING,
     PersonSaved,
@@ -37,6 +37,11 @@ from ledgerdesk.store.models import GridWorker, Household, LinkHead, Person, Per
 
 
 # -- persons ------------------------------------------------------------------------------
+
+
+def _require_home_village(session, household_id, action: str) -> None:
+    """The session may work in the village of ``household_id`` (a person's home)."""
+    require_village(session, scalar(session, "SELECT village_id FROM household WHERE id = ?", (household_id,)), action)
 
 _PERSON_FIELDS = ("name", "id_number", "gender", "birth_date", "phone", "relation", "ethnicity",
                   "is_party_member", "party_branch", "party_joined_on", "note")
@@ -109,6 +114,7 @@ def add_person(session, household_id, *, name, id_number="", gender="", birth_da
              "party_branch": party_branch, "party_joined_on": party_joined_on, "note": note}
     with session.writing() as w:
         h = active_household(session, household_id)
+        require_village(session, h["village_id"], "添加人员")
         values, warnings = person_values(session, given, None)
         if make_head and not values["relation"]:
             values["relation"] = "户主"
@@ -124,6 +130,7 @@ def update_person(session, person_id, **fields) -> PersonSaved:
     require(session, EDITORS, "修改人员信息")
     with session.writing() as w:
         cur = fetch(session, "person", person_id)
+        _require_home_village(session, cur["household_id"], "修改人员信息")
         values, warnings = person_values(session, fields, cur)
         w.update(Person, cur["id"], changed_only(cur, values))
         return PersonSaved(cur["id"], warnings)
@@ -152,6 +159,8 @@ def move_person(session, person_id, household_id) -> None:
         if p["household_id"] == household_id:
             return
         target = active_household(session, household_id)
+        _require_home_village(session, p["household_id"], "迁移人员")
+        require_village(session, target["village_id"], "迁移人员")
         centers, heads = _active_roles_of(session, p["id"])
         if centers:
             raise ValidationError(f"{p['name']}是党员中心户的中心户人员，请先结束该中心户再迁移", field="household_id")
@@ -173,7 +182,8 @@ def set_person_status(session, person_id, status) -> None:
     require(session, EDITORS, "设置人员状态")
     status = choice(status, PERSON_STATUSES, "status", "人员状态")
     with session.writing() as w:
-        p = fetch(session, "person", person_id, "id")
+        p = fetch(session, "person", person_id, "id, household_id")
+        _require_home_village(session, p["household_id"], "设置人员状态")
         w.update(Person, p["id"], {"status": status})
 
 
@@ -191,7 +201,8 @@ def add_grid_worker(session, *, grid_id, person_id, role="网格员") -> str:
     require(session, EDITORS, "设置网格员")
     role = choice(role, GRID_ROLES, "role", "网格职务")
     with session.writing() as w:
-        grid = fetch(session, "grid", grid_id, "id, name")
+        grid = fetch(session, "grid", grid_id, "id, name, village_id")
+        require_village(session, grid["village_id"], "设置网格员")
         p, _ = _person_village(session, person_id)
         if p["status"] not in LIVING:
             raise ValidationError(f"{p['name']}已{p['status']}，不能担任{role}", field="person_id")
@@ -209,6 +220,7 @@ def set_person_post(session, *, person_id, post, unit_id=None) -> str:
     post = choice(post, PERSON_POSTS, "post", "职务")
     with session.writing() as w:
         p, village_id = _person_village(session, person_id)
+        require_village(session, village_id, "设置职务")
         if p["status"] not in LIVING:
             raise ValidationError(f"{p['name']}已{p['status']}，不能担任{post}", field="person_id")
         unit = check_unit(session, "village_group", unit_id, village_id, "unit_id", "小组") if unit_id else None

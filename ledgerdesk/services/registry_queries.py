@@ -32,16 +32,16 @@ Definitions shared with :mod:`ledgerdesk.services.coverage`:
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import Sequence
+from dataclasses import dataclass, replace
+from typing import Iterable, Sequence
 
 from ledgerdesk.core.dates import stored_date
 from ledgerdesk.core.errors import NotFoundError, ValidationError
 from ledgerdesk.core.masking import mask_id_number, mask_phone
 from ledgerdesk.core.vocab import CENTER_TYPES
-from ledgerdesk.services.permissions import may_reveal
+from ledgerdesk.services.permissions import may_reveal, village_limit
 from ledgerdesk.services.registry_common import setting_int
-from ledgerdesk.services.sql import Where, id_list, rows, rows_by_id
+from ledgerdesk.services.sql import Where, id_list, marks, rows, rows_by_id
 
 # -- invalid 中心户 / 联户长 --------------------------------------------------------------
 
@@ -192,8 +192,9 @@ _CENTER_FILTERS = ("covered", "uncovered")
 _HEAD_FILTERS = ("linked", "unlinked")
 
 
-def household_sql(query: HouseholdQuery) -> tuple[str, list]:
-    """The one SELECT of household ids matching ``query``, in its order (for household_ids and tests)."""
+def household_sql(query: HouseholdQuery, villages: Iterable[str] | None = None) -> tuple[str, list]:
+    """The one SELECT of household ids matching ``query``, in its order (for household_ids and tests);
+    ``villages``: only households of these villages (an account limited to them)."""
     q = query
     if q.sort not in HOUSEHOLD_SORTS:
         raise ValidationError(f"不能按“{q.sort}”排序", field="sort")
@@ -212,6 +213,9 @@ def household_sql(query: HouseholdQuery) -> tuple[str, list]:
                           ("level", q.level), ("center_id", q.center_id), ("link_head_id", q.link_head_id)):
         if value:
             where.add(f"h.{column} = ?", value)
+    if villages is not None:
+        limit = sorted(villages)
+        where.add(f"h.village_id IN ({marks(len(limit))})", *limit)
     if q.tag_id:
         where.add("h.id IN (SELECT household_id FROM household_tag WHERE tag_id = ? AND deleted = 0)", q.tag_id)
     if q.center == "covered":
@@ -250,12 +254,23 @@ def _plain_list_sql(q: HouseholdQuery) -> tuple[str, list] | None:
 
 
 def household_ids(session, query: HouseholdQuery | None = None) -> list[str]:
-    """Ids of the households matching ``query`` (default: live 在册 by 户号), in order."""
+    """Ids of the households matching ``query`` (default: live 在册 by 户号), in order.
+
+    An account limited to some villages sees only their households.
+    """
     query = query or HouseholdQuery()
-    plain = _plain_list_sql(query)
+    allowed, within = village_limit(session), None
+    if allowed is not None:
+        if query.village_id and query.village_id not in allowed:
+            return []
+        if not query.village_id and len(allowed) == 1:
+            query = replace(query, village_id=next(iter(allowed)))
+        elif not query.village_id:
+            within = allowed
+    plain = _plain_list_sql(query) if within is None else None
     with session.reading():
         if plain is None:
-            sql, params = household_sql(query)
+            sql, params = household_sql(query, within)
             return id_list(session, sql, params)
         row = session.ledger.db.execute_sql(*plain).fetchone()
     ids = row[0].split(",") if row and row[0] else []

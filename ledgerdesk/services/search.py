@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from ledgerdesk.core.masking import mask_id_number, mask_phone
-from ledgerdesk.services.permissions import may_reveal
+from ledgerdesk.services.permissions import may_reveal, village_limit
 from ledgerdesk.store import search_index
 
 MAX_LIMIT = 500
@@ -47,10 +47,13 @@ def search(session, text, *, limit: int = 50, reveal: bool = False) -> list[Sear
         return []
     show = reveal and may_reveal(session)
     db = session.ledger.db
+    allowed = village_limit(session)
     with session.reading():
-        found = search_index.find(db, query, limit)
+        found = search_index.find(db, query, limit if allowed is None else MAX_LIMIT)
         persons = search_index.person_rows(db, [ref for kind, ref, _ in found if kind == "p"])
         households = search_index.household_rows(db, [ref for kind, ref, _ in found if kind == "h"])
+        if allowed is not None:  # an account limited to some villages finds only their people
+            found = _within(db, found, persons, allowed)[:limit]
     hits = []
     for kind, ref, tier in found:
         if kind == "p":
@@ -62,6 +65,17 @@ def search(session, text, *, limit: int = 50, reveal: bool = False) -> list[Sear
             if row is not None:
                 hits.append(_household_hit(row, tier, show))
     return hits
+
+
+def _within(db, found, persons, allowed) -> list:
+    homes = {ref: persons[ref][1] if kind == "p" and ref in persons else ref for kind, ref, _ in found}
+    ids = sorted(set(homes.values()))
+    village = {}
+    for i in range(0, len(ids), 500):
+        part = ids[i:i + 500]
+        village.update(db.execute_sql(f"SELECT id, village_id FROM household WHERE id IN ({', '.join('?' * len(part))})",
+                                      part).fetchall())
+    return [hit for hit in found if village.get(homes[hit[1]]) in allowed]
 
 
 def _join(*parts: str) -> str:

@@ -26,7 +26,7 @@ from ledgerdesk.core.text import clean
 from ledgerdesk.core.vocab import VISIT_KINDS
 from ledgerdesk.services import ledger
 from ledgerdesk.services.ledger_queries import _month_range
-from ledgerdesk.services.permissions import EDITORS, require
+from ledgerdesk.services.permissions import EDITORS, require, require_village
 from ledgerdesk.services.sql import Where, rows_by_id
 from ledgerdesk.store.models import Visit, VisitHousehold
 
@@ -96,6 +96,7 @@ def record_visit(session, *, village_id, visited_on, kind="走访", visitors="",
         if not village_id or db.execute_sql("SELECT 1 FROM village WHERE id = ? AND deleted = 0",
                                             (village_id,)).fetchone() is None:
             raise ValidationError("请选择走访的村（社区）", field="village_id")
+        require_village(session, village_id, "记录走访")
         for hid in households:
             row = db.execute_sql("SELECT village_id, hh_no FROM household WHERE id = ? AND deleted = 0",
                                  (hid,)).fetchone()
