@@ -1,10 +1,23 @@
--- LedgerDesk schema version 5 (generated from db/migrations; do not edit).
+-- LedgerDesk schema version 7 (generated from db/migrations; do not edit).
 -- Regenerate: python -m ledgerdesk.store.schema_dump
 
 CREATE TABLE activity_attendee (
     id TEXT PRIMARY KEY, vid INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,
     activity_id TEXT NOT NULL,
     person_id TEXT NOT NULL
+);
+
+CREATE TABLE audit_chain (
+    seq         INTEGER PRIMARY KEY,
+    version_key TEXT NOT NULL UNIQUE,
+    at          TEXT NOT NULL,
+    author      TEXT NOT NULL,
+    device      TEXT NOT NULL,
+    action      TEXT NOT NULL,
+    problem_id  TEXT NOT NULL,
+    digest      TEXT NOT NULL,
+    prev_hash   TEXT NOT NULL,
+    hash        TEXT NOT NULL
 );
 
 CREATE TABLE category (
@@ -58,7 +71,8 @@ CREATE TABLE device (
     enrolled_at TEXT,
     enrolled_by TEXT NOT NULL DEFAULT '',
     revoked_at  TEXT,
-    revoked_by  TEXT NOT NULL DEFAULT ''
+    revoked_by  TEXT NOT NULL DEFAULT '',
+    revocation  TEXT NOT NULL DEFAULT ''      -- base64 authority signature of the revocation (sync/devices.py)
 );
 
 CREATE TABLE grid (
@@ -111,6 +125,13 @@ CREATE TABLE link_head (
     designated_on TEXT,
     ended_on TEXT
 );
+
+CREATE TABLE login_attempt (
+    username      TEXT PRIMARY KEY,
+    failures      INTEGER NOT NULL DEFAULT 0,   -- consecutive failures since the last success
+    last_failure  INTEGER NOT NULL DEFAULT 0,   -- ms
+    locked_until  INTEGER NOT NULL DEFAULT 0    -- ms; 0 = not locked
+) WITHOUT ROWID;
 
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
@@ -496,6 +517,8 @@ CREATE INDEX "user_account_tombstones" ON "user_account" (id) WHERE deleted = 1;
 CREATE INDEX user_account_username ON user_account (username);
 
 CREATE INDEX version_entity ON version (entity_id);
+
+CREATE INDEX version_hlc ON version (hlc);
 
 CREATE INDEX "village_tombstones" ON "village" (id) WHERE deleted = 1;
 

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ledgerdesk import __version__
-from ledgerdesk.core.errors import LedgerDeskError, UsageError
+from ledgerdesk.core.errors import LedgerDeskError, LedgerExistsError, UsageError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -41,6 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     i = sub.add_parser("init", help="新建空白台账")
     i.add_argument("--township", default=None, help="乡镇/街道名称")
+    i.add_argument("--encrypt", action="store_true",
+                   help="加密台账文件（数据库密码取自 LEDGERDESK_PASSPHRASE，不给则提示输入两次）")
+    sub.add_parser("encrypt", help="把已有的未加密台账转为加密台账（先关闭 LedgerDesk；仅管理员）")
+    sub.add_parser("passphrase", help="更改加密台账的数据库密码（新密码取自 LEDGERDESK_NEW_PASSPHRASE 或提示输入；仅管理员）")
 
     d = sub.add_parser("demo", help="生成演示台账")
     d.add_argument("--scale", choices=("township", "county"), default="township")
@@ -91,6 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
     syi.add_argument("--dry-run", action="store_true", help="只预览：新增、更新、冲突和缺失的条数，不写入")
     syi.add_argument("--json", action="store_true", help="输出 JSON")
     sub.add_parser("digest", help="显示数据指纹：各台账同步一致时指纹相同")
+    bk = sub.add_parser("backup", help="立即备份台账（默认存入台账旁的“备份”文件夹）")
+    bk.add_argument("--out", metavar="F", help="备份到这个文件（不覆盖已有文件；不参与自动轮换）")
+    rs = sub.add_parser("restore", help="用备份文件恢复台账：先检查备份，再自动备份当前台账，然后替换（仅管理员）")
+    rs.add_argument("file", metavar="F", help="备份文件（.ldbak）")
 
     dv = sub.add_parser("device", help="同步设备：登记、加入、列出、吊销")
     dv_sub = dv.add_subparsers(dest="device_command", parser_class=_Parser, required=True)
@@ -106,6 +114,21 @@ def build_parser() -> argparse.ArgumentParser:
     dvl.add_argument("--json", action="store_true", help="输出 JSON")
     dvr = dv_sub.add_parser("revoke", help="吊销一台设备（如丢失的笔记本）：此后拒收它导出的文件（仅管理员）")
     dvr.add_argument("name", metavar="NAME", help="设备名称")
+
+    us = sub.add_parser("user", help="账号：新增、列出、重设密码、停用（仅管理员）")
+    us_sub = us.add_subparsers(dest="user_command", parser_class=_Parser, required=True)
+    usa = us_sub.add_parser("add", help="新增账号（密码取自 LEDGERDESK_NEW_PASSWORD，不给则提示输入两次）")
+    usa.add_argument("name", metavar="NAME", help="用户名（登录用）")
+    usa.add_argument("--role", required=True, metavar="ROLE",
+                     help="角色：管理员/书记/录入员/只读（或 admin/secretary/clerk/viewer）")
+    usa.add_argument("--villages", metavar="A,B", help="只负责这些村/社区/嘎查（名称，逗号分隔；不给则全部）")
+    usa.add_argument("--display-name", metavar="姓名", default="", help="显示的姓名")
+    usl = us_sub.add_parser("list", help="列出账号")
+    usl.add_argument("--json", action="store_true", help="输出 JSON")
+    usp = us_sub.add_parser("passwd", help="重设账号的密码（新密码取自 LEDGERDESK_NEW_PASSWORD，不给则提示输入两次）")
+    usp.add_argument("name", metavar="NAME", help="用户名")
+    usd = us_sub.add_parser("disable", help="停用账号（不能再登录；其录入的记录保留）")
+    usd.add_argument("name", metavar="NAME", help="用户名")
     return p
 
 
@@ -120,11 +143,66 @@ def _opened(args):
     """The session on the ledger the arguments name, closed afterwards."""
     from ledgerdesk.services import workspace
 
-    session = workspace.open_ledger(_db_path(args))
+    session = _logged_in(workspace.open_ledger(_db_path(args), passphrase=_passphrase()))
     try:
         yield session
     finally:
         session.close()
+
+
+def _logged_in(session):
+    """The session of LEDGERDESK_USER / LEDGERDESK_PASSWORD when the ledger has login (else the system
+    administrator, as before); the ledger is closed when they are missing or wrong."""
+    from ledgerdesk.services import accounts
+
+    try:
+        return accounts.session_from_env(session.ledger)
+    except BaseException:
+        session.close()
+        raise
+
+
+def _new_password(env: str, what: str) -> str:
+    """A login password to set: from ``env``, else typed twice at a terminal, else UsageError; checked for length."""
+    from ledgerdesk.services import accounts
+
+    password = os.environ.get(env)
+    if not password and sys.stdin.isatty():
+        import getpass
+
+        try:
+            password = getpass.getpass(f"请设置{what}（至少 {accounts.MIN_PASSWORD_LENGTH} 个字符）：")
+            again = getpass.getpass(f"请再输入一次{what}：")
+        except EOFError:
+            raise UsageError(f"未输入{what}，未做任何改动") from None
+        if password != again:
+            raise UsageError("两次输入的密码不一致，未做任何改动")
+    if not password:
+        raise UsageError(f"请给出{what}：设置环境变量 {env}（不在终端中运行时无法提示输入）")
+    return accounts.check_password(password)
+
+
+def _passphrase() -> str | None:
+    """The database passphrase of an encrypted ledger: LEDGERDESK_PASSPHRASE (ignored by a plain ledger)."""
+    return os.environ.get("LEDGERDESK_PASSPHRASE") or None
+
+
+def _new_passphrase(env: str, what: str) -> str:
+    """A passphrase to set: from the environment variable ``env``, else typed twice at a terminal, else UsageError."""
+    if os.environ.get(env):
+        return os.environ[env]
+    if sys.stdin.isatty():
+        import getpass
+
+        try:
+            first = getpass.getpass(f"请设置{what}（至少 8 个字符；忘记后数据无法找回）：")
+            second = getpass.getpass(f"请再输入一次{what}：")
+        except EOFError:
+            raise UsageError(f"未输入{what}，未做任何改动") from None
+        if first != second:
+            raise UsageError("两次输入的密码不一致，未做任何改动")
+        return first
+    raise UsageError(f"请给出{what}：设置环境变量 {env}")
 
 
 def _progress_printer(label: str, fraction: float) -> None:
@@ -142,10 +220,52 @@ def cmd_gui(args) -> int:
 def cmd_init(args) -> int:
     from ledgerdesk.services import workspace
 
-    session = workspace.create_ledger(_db_path(args), township=args.township or workspace.DEFAULT_TOWNSHIP)
-    info = workspace.ledger_info(session)
-    session.close()
-    print(f"已新建台账：{info.path}（{info.township}）")
+    from ledgerdesk.services import accounts
+
+    if _db_path(args).exists():  # refused before asking for passwords
+        raise LedgerExistsError(f"文件“{_db_path(args)}”已存在，不会覆盖")
+    passphrase = _new_passphrase("LEDGERDESK_PASSPHRASE", "数据库密码") if args.encrypt else None
+    password = _new_password("LEDGERDESK_PASSWORD", "管理员账号 admin 的登录密码")
+    session = workspace.create_ledger(_db_path(args), township=args.township or workspace.DEFAULT_TOWNSHIP,
+                                      passphrase=passphrase)
+    try:
+        accounts.ensure_admin(session, password)
+        info = workspace.ledger_info(session)
+    finally:
+        session.close()
+    print(f"已新建{'加密' if passphrase else ''}台账：{info.path}（{info.township}）")
+    print(f"管理员账号：{accounts.ADMIN_USERNAME}。今后打开此台账须登录；命令行用环境变量 LEDGERDESK_USER 和 "
+          "LEDGERDESK_PASSWORD 给出用户名和密码。")
+    return 0
+
+
+def cmd_encrypt(args) -> int:
+    from ledgerdesk.services import encryption
+
+    with _opened(args) as session:  # the ledger opens, and the acting account may do this
+        encryption.require_key_admin(session)
+        if session.ledger.encrypted:
+            raise UsageError("台账已经加密；要更换数据库密码请用 passphrase 命令")
+    result = encryption.encrypt_ledger(_db_path(args), _new_passphrase("LEDGERDESK_PASSPHRASE", "数据库密码"))
+    print(f"已加密台账：{result.path}。今后打开需要数据库密码（命令行：环境变量 LEDGERDESK_PASSPHRASE）；"
+          "请妥善保管，忘记密码则数据无法找回。")
+    if result.backups_encrypted:
+        print(f"备份文件夹里原有的 {result.backups_encrypted} 份备份也已用同一密码加密。")
+    for left in result.backups_left_plain:
+        print(f"注意：备份“{left}”无法加密（不是台账或已损坏），仍可被直接读取，请检查后删除。")
+    return 0
+
+
+def cmd_passphrase(args) -> int:
+    from ledgerdesk.services import encryption
+
+    with _opened(args) as session:
+        encryption.require_key_admin(session)
+        if not session.ledger.encrypted:
+            raise UsageError("台账没有加密；请先用 encrypt 命令加密")
+        followed = encryption.change_passphrase(
+            session, _passphrase(), _new_passphrase("LEDGERDESK_NEW_PASSPHRASE", "新的数据库密码"))
+    print("数据库密码已更改，今后请用新密码打开台账" + (f"；{followed} 份备份也已改用新密码" if followed else ""))
     return 0
 
 
@@ -394,6 +514,37 @@ def _report_json(report) -> dict:
     return out
 
 
+def cmd_backup(args) -> int:
+    from ledgerdesk.services import backup
+
+    t0 = time.perf_counter()
+    with _opened(args) as session:
+        path = backup.backup_to(session, args.out) if args.out else backup.backup_now(session, backup.MANUAL)
+    print(f"已备份：{path}（{backup.human_size(path.stat().st_size)}，用时 {time.perf_counter() - t0:.1f} 秒）")
+    return 0
+
+
+def cmd_restore(args) -> int:
+    from ledgerdesk.core.errors import NotALedgerError
+    from ledgerdesk.services import backup
+
+    path = _db_path(args)
+    if path.exists():  # who may restore is checked on the ledger being replaced, when it can still be opened
+        try:
+            with _opened(args) as session:
+                backup.require_restore(session)
+        except NotALedgerError:
+            pass
+    t0 = time.perf_counter()
+    saved = backup.restore(Path(args.file), path, passphrase=_passphrase(), progress=_progress_printer)
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    before = f"恢复前的台账已备份为 {saved}" if saved else "原来没有台账文件"
+    print(f"已用备份 {args.file} 恢复台账 {path}（用时 {time.perf_counter() - t0:.1f} 秒）；{before}。"
+          "恢复后的台账下次打开时换用新的站点编号。")
+    return 0
+
+
 def cmd_digest(args) -> int:
     from ledgerdesk.sync.digest import ledger_digest
 
@@ -440,7 +591,7 @@ def _device_join(args) -> int:
         with _opened(args) as session, session.reading():  # refuse a ledger with data before asking for the code
             devices.check_joinable(session)
         package = devices.open_enrollment(Path(args.file), _pairing_code(args))
-        session = workspace.open_ledger(path)
+        session = workspace.open_ledger(path, passphrase=_passphrase())
         try:
             devices.join_package(session, package)
         except BaseException:
@@ -493,6 +644,65 @@ def _device_revoke(args) -> int:
     return 0
 
 
+def _user_add(session, args) -> int:
+    from ledgerdesk.services import accounts
+    from ledgerdesk.services.permissions import ACCOUNT_ADMINS, require
+
+    require(session, ACCOUNT_ADMINS, "新建账号")  # before asking for a password
+    password = _new_password("LEDGERDESK_NEW_PASSWORD", f"账号 {args.name} 的登录密码")
+    accounts.create_user(session, args.name, display_name=args.display_name, role=args.role, password=password,
+                         villages=args.villages or ())
+    info = next(u for u in accounts.list_users(session) if u.username == args.name.strip())
+    print(f"已新增账号“{info.username}”（{info.role}，负责：{info.villages}）")
+    return 0
+
+
+def _user_list(session, args) -> int:
+    from ledgerdesk.services import accounts
+
+    users = accounts.list_users(session)
+    if args.json:
+        print(json.dumps({"users": [{"username": u.username, "display_name": u.display_name, "role": u.role,
+                                     "villages": list(u.village_ids), "village_names": u.villages,
+                                     "active": u.active, "has_password": u.has_password} for u in users]},
+                         ensure_ascii=False, indent=2))
+        return 0
+    for u in users:
+        state = "" if u.active else "  已停用"
+        nopass = "" if u.has_password else "  未设密码"
+        shown = f"（{u.display_name}）" if u.display_name and u.display_name != u.username else ""
+        print(f"  {u.username}{shown}  {u.role}  负责：{u.villages}{state}{nopass}")
+    print(f"共 {len(users)} 个账号")
+    return 0
+
+
+def _user_passwd(session, args) -> int:
+    from ledgerdesk.services import accounts
+    from ledgerdesk.services.permissions import ACCOUNT_ADMINS, require
+
+    require(session, ACCOUNT_ADMINS, "重置密码")
+    password = _new_password("LEDGERDESK_NEW_PASSWORD", f"账号 {args.name} 的新密码")
+    accounts.set_password(session, args.name, password)
+    print(f"已重设账号“{args.name}”的密码")
+    return 0
+
+
+def _user_disable(session, args) -> int:
+    from ledgerdesk.services import accounts
+
+    accounts.deactivate_user(session, args.name)
+    print(f"已停用账号“{args.name}”：不能再登录，其录入的记录保留")
+    return 0
+
+
+USER_ACTIONS = {"add": _user_add, "list": _user_list, "passwd": _user_passwd, "disable": _user_disable}
+
+
+def cmd_user(args) -> int:
+    with _opened(args) as session:
+        return USER_ACTIONS[args.user_command](session, args)
+
+
 # ACTION of `device` -> handler(args).
 DEVICE_ACTIONS = {"add": _device_add, "join": _device_join, "list": _device_list, "revoke": _device_revoke}
 
@@ -501,9 +711,11 @@ def cmd_device(args) -> int:
     return DEVICE_ACTIONS[args.device_command](args)
 
 
-COMMANDS = {"gui": cmd_gui, "init": cmd_init, "demo": cmd_demo, "stats": cmd_stats, "check": cmd_check,
-            "search": cmd_search, "import": cmd_import, "export": cmd_export,
-            "report": cmd_report, "sync": cmd_sync, "digest": cmd_digest, "device": cmd_device}
+COMMANDS = {"gui": cmd_gui, "init": cmd_init, "encrypt": cmd_encrypt, "passphrase": cmd_passphrase,
+            "demo": cmd_demo, "stats": cmd_stats, "check": cmd_check, "search": cmd_search, "import": cmd_import,
+            "export": cmd_export,
+            "report": cmd_report, "sync": cmd_sync, "digest": cmd_digest,
+            "backup": cmd_backup, "restore": cmd_restore, "device": cmd_device, "user": cmd_user}
 
 
 def _log_unexpected(exc: BaseException) -> Path | None:

@@ -22,6 +22,11 @@ if "LEDGERDESK_KEYS" not in os.environ:
     import tempfile
 
     os.environ["LEDGERDESK_KEYS"] = tempfile.mkdtemp(prefix="ledgerdesk-keys-")
+# Credentials of the test run: `init` (and `demo`) give the account admin this password, and every
+# command that opens such a ledger logs in with them (services/accounts.py session_from_env). Tests of
+# login itself set or remove them with monkeypatch.
+os.environ.setdefault("LEDGERDESK_USER", "admin")
+os.environ.setdefault("LEDGERDESK_PASSWORD", "测试口令-2026")
 
 import pytest
 
@@ -98,7 +103,8 @@ def demo_template(tmp_path_factory):
     from ledgerdesk.services.demo import create_demo_ledger
 
     path = tmp_path_factory.mktemp("demo") / "township.sqlite3"
-    session = create_demo_ledger(path, scale="township", seed=7, clock=FixedClock(TEST_NOW))
+    # password "": no login on the demo (as built without LEDGERDESK_PASSWORD), whatever the environment says
+    session = create_demo_ledger(path, scale="township", seed=7, clock=FixedClock(TEST_NOW), password="")
     session.close()
     return path
 

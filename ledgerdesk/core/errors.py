@@ -59,10 +59,46 @@ class SchemaTooNewError(LedgerDeskError):
     key = "schema-too-new"
 
 
+class PassphraseRequiredError(LedgerDeskError):
+    """The ledger file is encrypted and no database passphrase was given."""
+
+    key = "passphrase-required"
+
+
+class WrongPassphraseError(LedgerDeskError):
+    """The database passphrase does not open the encrypted ledger; nothing was changed."""
+
+    key = "wrong-passphrase"
+
+
 class MigrationError(LedgerDeskError):
     """A schema upgrade step failed; the database was left at its previous version."""
 
     key = "migration-failed"
+
+
+class BackupFailedError(LedgerDeskError):
+    """A backup copy could not be written (disk full, folder not writable); the ledger is unchanged."""
+
+    key = "backup-failed"
+
+
+class BackupDamagedError(LedgerDeskError):
+    """A backup to restore from fails its integrity or version-log check; nothing was changed."""
+
+    key = "backup-damaged"
+
+
+class ForeignBackupError(LedgerDeskError):
+    """A backup to restore from belongs to another township's ledger; nothing was changed."""
+
+    key = "backup-foreign"
+
+
+class LedgerInUseError(LedgerDeskError):
+    """The ledger file is open in another program or window, so it cannot be replaced now."""
+
+    key = "ledger-in-use"
 
 
 class UnversionedWriteError(LedgerDeskError):
@@ -90,6 +126,47 @@ class PermissionDeniedError(LedgerDeskError):
         super().__init__(f"“{role}”角色无权进行“{kind}”操作")
         self.role = role
         self.kind = kind
+
+
+class OutsideVillagesError(PermissionDeniedError):
+    """The user's account is limited to some villages and the record belongs to another."""
+
+    key = "outside-villages"
+
+    def __init__(self, role: str, kind: str, message: str):
+        LedgerDeskError.__init__(self, message)
+        self.role = role
+        self.kind = kind
+
+
+class LoginFailedError(LedgerDeskError):
+    """The user name or password is wrong (one message for both), or the account is disabled."""
+
+    key = "login-failed"
+
+
+class LockedOutError(LedgerDeskError):
+    """Too many failed logins for this user name: refused for ``seconds`` more, even with the right password."""
+
+    key = "locked-out"
+
+    def __init__(self, seconds: int):
+        seconds = max(1, int(seconds))
+        if seconds < 60:
+            wait = f"{seconds} 秒"
+        elif seconds < 3600:
+            minutes, rest = divmod(seconds, 60)
+            wait = f"{minutes} 分 {rest} 秒" if rest else f"{minutes} 分钟"
+        else:
+            wait = "1 小时"
+        super().__init__(f"密码输错次数过多，该账号已暂时锁定，请 {wait}后再试")
+        self.seconds = seconds
+
+
+class LoginRequiredError(LedgerDeskError):
+    """The ledger has accounts with passwords and no credentials were given."""
+
+    key = "login-required"
 
 
 class NotFoundError(LedgerDeskError):

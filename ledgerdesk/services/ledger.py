@@ -53,7 +53,7 @@ from ledgerdesk.core.lifecycle import Event, ProblemState
 from ledgerdesk.core.phone import normalise_phone, phone_problem
 from ledgerdesk.core.text import clean, clean_code
 from ledgerdesk.core.vocab import HOTLINE_SOURCE, RATING_METHODS, SOURCES, URGENCIES
-from ledgerdesk.services import ledger_numbers
+from ledgerdesk.services import audit, ledger_numbers
 from ledgerdesk.services.ledger_numbers import (  # noqa: F401 (re-exported)
     NotNumberingAuthorityError, assign_official_numbers, is_numbering_authority, make_numbering_authority,
 )
@@ -62,7 +62,7 @@ from ledgerdesk.services.ledger_queries import (  # noqa: F401 (re-exported)
     ProblemDetail, ProblemQuery, ProblemRow, allowed_kinds, categories, fold, load_events, problem_detail,
     problem_ids, problem_rows, rebuild_problem_state, store_state,
 )
-from ledgerdesk.services.permissions import REVIEWERS, require
+from ledgerdesk.services.permissions import REVIEWERS, require, require_village
 from ledgerdesk.services.sql import marks
 from ledgerdesk.services.yellow_cards import (  # noqa: F401 (re-exported)
     YellowCard, YellowCardCounts, yellow_card_counts, yellow_cards,
@@ -155,6 +155,8 @@ def _record(session, problem_id: str, kind: str, *, check=None, at: dt.datetime 
     with session.writing() as w:
         db = session.ledger.db
         _problem_source(db, problem_id)
+        require_village(session, db.execute_sql("SELECT village_id FROM problem WHERE id = ?",
+                                                (problem_id,)).fetchone()[0], kind)
         history = load_events(db, problem_id)
         before = fold(history)
         at, event_id = _stamp(session, history, at)
@@ -163,6 +165,7 @@ def _record(session, problem_id: str, kind: str, *, check=None, at: dt.datetime 
         if check is not None:
             check(before, event)
         _insert(w, ProblemEvent, _event_values(problem_id, event), event.id)
+        audit.chain_new_events(session)  # 办结/评价/销号/回访/撤销 get their hash-chain link in this transaction
         store_state(db, problem_id, after)
     return event, after
 
@@ -280,9 +283,11 @@ def register_problem(session, *, title, source, description="", hotline_no="", c
             row = db.execute_sql("SELECT village_id FROM household WHERE id = ? AND deleted = 0", (hid,)).fetchone()
             if row is None:
                 raise ValidationError("所选的户不存在或已删除", field="household_ids")
+            require_village(session, row[0], L.REGISTER)
             village_id = village_id or row[0]
         if village_id and not _exists(db, "village", village_id):
             raise ValidationError("所选村（社区）不存在", field="village_id")
+        require_village(session, village_id or None, L.REGISTER)
         ledger_no, provisional_no = ledger_numbers.new_numbers(session, at.year)
         township_id = session.ledger.get_meta("township_id") or ""
         problem_id = _insert(w, Problem, {

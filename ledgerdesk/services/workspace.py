@@ -47,14 +47,17 @@ class LedgerInfo:
 
 
 def create_ledger(path: str | os.PathLike, *, township: str = DEFAULT_TOWNSHIP, clock: Clock | None = None,
-                  user: str = "system", pragmas: dict | None = None, numbering_authority: bool = True) -> Session:
+                  user: str = "system", pragmas: dict | None = None, numbering_authority: bool = True,
+                  passphrase: str | None = None) -> Session:
     """Make a new ledger for ``township`` with the built-in tags, categories and settings.
+
+    With ``passphrase`` the file is encrypted (SQLCipher, store/encryption.py).
 
     A fresh township ledger is the township's numbering authority (official
     problem numbers, see services/ledger_numbers.py); pass
     ``numbering_authority=False`` for a device that will join an existing township.
     """
-    ledger = Ledger.create(path, clock=clock, pragmas=pragmas)
+    ledger = Ledger.create(path, passphrase=passphrase, clock=clock, pragmas=pragmas)
     session = Session(ledger, user)
     seed_reference_data(session, township)
     if numbering_authority:
@@ -81,9 +84,10 @@ def seed_reference_data(session: Session, township: str) -> str:
     return township_id
 
 
-def open_ledger(path: str | os.PathLike, *, clock: Clock | None = None, user: str = "system") -> Session:
-    """Open an existing ledger (upgrading its schema if needed)."""
-    return Session(Ledger.open(path, clock=clock), user)
+def open_ledger(path: str | os.PathLike, *, clock: Clock | None = None, user: str = "system",
+                passphrase: str | None = None) -> Session:
+    """Open an existing ledger (upgrading its schema if needed); an encrypted one needs its ``passphrase``."""
+    return Session(Ledger.open(path, passphrase=passphrase, clock=clock), user)
 
 
 def ledger_info(session: Session) -> LedgerInfo:

@@ -327,4 +327,17 @@ SYNC_LOCAL_TABLES: dict[str, str] = {
     "sync_quarantine": "ledgerdesk/sync/merge.py",
 }
 
+# Local tables of the audit trail (db/migrations/0006_audit.sql): an append-only hash chain
+# over closures, ratings and sign-offs. Never synced, not derivable (it records what arrived
+# here, in which order), no model.
+AUDIT_TABLES: dict[str, str] = {
+    "audit_chain": "ledgerdesk/services/audit.py",
+}
+
+# Local state of the login (db/migrations/0007_login.sql): failed attempts and lockouts on
+# this machine. Never synced, not derivable, no model.
+LOGIN_TABLES: dict[str, str] = {
+    "login_attempt": "ledgerdesk/services/accounts.py",
+}
+
 MODEL_BY_TABLE: dict[str, type[SyncedModel]] = {m._meta.table_name: m for m in SYNCED_MODELS}

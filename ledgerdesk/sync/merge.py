@@ -28,6 +28,7 @@ from typing import Callable
 
 import peewee
 
+from ledgerdesk.services import audit
 from ledgerdesk.services.ledger_queries import rebuild_problem_state
 from ledgerdesk.store import conflicts
 from ledgerdesk.store.models import MODEL_BY_TABLE
@@ -96,6 +97,7 @@ def _merge(session, incoming: list[Incoming], *, file_id: str, progress: Progres
         "VALUES (?,?,?,?,?,?,?,?,?,?)",
         [(first_id + i, v.site, v.seq, v.hlc, v.author, v.tbl, v.entity_id, v.op, v.fields, v.parents)
          for i, v in enumerate(fresh)])
+    audit.chain_new_events(session)  # imported 办结/评价/销号/回访/撤销 get their hash-chain links
     by_entity: dict[str, list[tuple[int, Incoming]]] = defaultdict(list)
     for i, v in enumerate(fresh):
         by_entity[v.entity_id].append((first_id + i, v))

@@ -19,6 +19,7 @@ from ledgerdesk.ui.error_dialog import show_error
 from ledgerdesk.ui.first_run import FirstRunDialog, build_demo_with_progress, demo_job
 from ledgerdesk.ui.i18n import install_translators
 from ledgerdesk.ui.main_window import MainWindow
+from ledgerdesk.ui.passphrase_dialog import open_ledger_asking
 from ledgerdesk.ui.style import apply_app_style
 from ledgerdesk.ui.tasks import TaskRunner, TaskState
 
@@ -94,7 +95,8 @@ def run_gui(db_path: Path, *, exit_after_ready: bool = False, demo: bool = False
     session: Session | None = None
     try:
         try:
-            session = _open_or_create(path, runner, demo=demo, unattended=exit_after_ready)
+            session = _log_in(_open_or_create(path, runner, demo=demo, unattended=exit_after_ready),
+                              unattended=exit_after_ready)
         except LedgerDeskError as exc:
             if exit_after_ready:
                 print(exc.one_line(), file=sys.stderr, flush=True)
@@ -111,6 +113,9 @@ def run_gui(db_path: Path, *, exit_after_ready: bool = False, demo: bool = False
         window = MainWindow(session, runner)
         window.show()
         if not exit_after_ready:
+            from ledgerdesk.ui.dialogs.backup_dialog import start_daily_backup
+
+            start_daily_backup(window, session, runner)  # the day's first start backs up, on the worker
             return app.exec()
         _let_window_paint(app)
         print(f"ready_ms={round((time.perf_counter() - started_at) * 1000)}", flush=True)
@@ -158,7 +163,47 @@ def _open_or_create(path: Path, runner: TaskRunner, *, demo: bool, unattended: b
             if dialog.session is None:
                 raise _StartAbandoned(0)
             return dialog.session
-    return workspace.open_ledger(path)
+    if unattended:  # an encrypted ledger: LEDGERDESK_PASSPHRASE or one error line, nobody to ask
+        return workspace.open_ledger(path, passphrase=os.environ.get("LEDGERDESK_PASSPHRASE") or None)
+    session = open_ledger_asking(path)  # asks for the database passphrase when the file is encrypted
+    if session is None:
+        raise _StartAbandoned(0)
+    return session
+
+
+def _log_in(session: Session, *, unattended: bool) -> Session:
+    """The session of the user who logs in, when the ledger has accounts with passwords (accounts.has_login).
+
+    Unattended (``--exit-after-ready``): LEDGERDESK_USER / LEDGERDESK_PASSWORD or
+    one error line, no dialog. Interactive: those two when both are set and
+    right, else the login dialog (which shows why they were refused); 退出 ends
+    the start. The opened ledger is closed when no session comes out of it.
+    """
+    from ledgerdesk.core.errors import LockedOutError, LoginFailedError
+    from ledgerdesk.services import accounts
+
+    try:
+        if not accounts.has_login(session.ledger):
+            return session
+        if unattended:
+            return accounts.session_from_env(session.ledger)
+        user, password = os.environ.get(accounts.ENV_USER, ""), os.environ.get(accounts.ENV_PASSWORD, "")
+        refused = None
+        if user and password:
+            try:
+                return accounts.login(session.ledger, user, password)
+            except (LoginFailedError, LockedOutError) as exc:
+                refused = exc.message
+        from ledgerdesk.ui.login_dialog import LoginDialog
+
+        dialog = LoginDialog(session.ledger, username=user, message=refused)
+        dialog.exec()
+        if dialog.session is None:
+            raise _StartAbandoned(0)
+        return dialog.session
+    except BaseException:
+        session.close()
+        raise
 
 
 def _let_window_paint(app: QApplication) -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
 from PySide6.QtGui import QCloseEvent, QFont
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QFileDialog,
     QFormLayout,
@@ -36,6 +37,7 @@ from ledgerdesk.services import workspace
 from ledgerdesk.services.session import Session
 from ledgerdesk.sync import devices
 from ledgerdesk.ui.error_dialog import show_error
+from ledgerdesk.ui.passphrase_dialog import ask_new_passphrase, open_ledger_asking
 from ledgerdesk.ui.tasks import Job, Task, TaskRunner, TaskState, run_with_progress
 
 DEMO_SCALE = "township"
@@ -266,6 +268,9 @@ class FirstRunDialog(QDialog):
         self.new_button = self._choice_button(self.tr("新建空白台账"), self.create_blank)
         blank_row.addWidget(name_label)
         blank_row.addWidget(self.township_edit, 1)
+        self.encrypt_check = QCheckBox(self.tr("加密"))
+        self.encrypt_check.setToolTip(self.tr("设置数据库密码，台账文件加密保存；笔记本丢失也读不出内容"))
+        blank_row.addWidget(self.encrypt_check)
         blank_row.addWidget(self.new_button)
         layout.addWidget(blank)
 
@@ -314,7 +319,12 @@ class FirstRunDialog(QDialog):
             QMessageBox.information(self, self.tr("新建空白台账"), self.tr("请填写乡镇或街道的名称。"))
             self.township_edit.setFocus()
             return
-        self._finish_with(lambda: workspace.create_ledger(self.path, township=name))
+        passphrase = None
+        if self.encrypt_check.isChecked():
+            passphrase = ask_new_passphrase(self)
+            if passphrase is None:
+                return
+        self._finish_with(lambda: workspace.create_ledger(self.path, township=name, passphrase=passphrase))
 
     def create_demo(self) -> None:
         """创建演示台账 at :attr:`path` on the worker thread, with progress and 取消."""
@@ -326,7 +336,7 @@ class FirstRunDialog(QDialog):
         chosen, _ = QFileDialog.getOpenFileName(self, self.tr("打开已有台账"), str(self.path.parent),
                                                 self.tr(LEDGER_FILE_FILTER))
         if chosen:
-            self._finish_with(lambda: workspace.open_ledger(Path(chosen)))
+            self._finish_with(lambda: open_ledger_asking(Path(chosen), self))  # asks an encrypted file's passphrase
 
     def join_township(self) -> None:
         """用配对文件加入乡镇…: pick the .ldkey, enter the code; on success open the new ledger and say what is next."""
@@ -346,6 +356,8 @@ class FirstRunDialog(QDialog):
             self.session = open_session()
         except Exception as exc:  # noqa: BLE001 — shown to the user; the dialog stays open
             show_error(self, exc)
+            return
+        if self.session is None:  # the passphrase dialog was cancelled
             return
         if then is not None:
             then()

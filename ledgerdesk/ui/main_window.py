@@ -13,7 +13,7 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QMainWindow, QSplitter, QStackedWidget, QWidget
 
-from ledgerdesk.services import workspace
+from ledgerdesk.services import accounts, workspace
 from ledgerdesk.services.session import Session
 from ledgerdesk.ui.pages import PAGES, PageContext, PageSpec
 from ledgerdesk.ui.tasks import TaskRunner
@@ -48,9 +48,10 @@ class MainWindow(QMainWindow):
         self._built: dict[str, QWidget] = {}
         for index, spec in enumerate(PAGES):
             item = QListWidgetItem(spec.title)
-            item.setToolTip(page_shortcut(index).toString(QKeySequence.SequenceFormat.NativeText))
             self.navigation.addItem(item)
-            QShortcut(page_shortcut(index), self, partial(self.show_page, index))
+            if index < 10:  # Ctrl+1 … Ctrl+0; pages after the tenth have none
+                item.setToolTip(page_shortcut(index).toString(QKeySequence.SequenceFormat.NativeText))
+                QShortcut(page_shortcut(index), self, partial(self.show_page, index))
 
         splitter = QSplitter()
         splitter.setChildrenCollapsible(False)
@@ -63,6 +64,9 @@ class MainWindow(QMainWindow):
         path_label = QLabel(self.tr("台账文件：{path}").format(path=info.path))
         path_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.statusBar().addPermanentWidget(path_label, 1)
+        self.user_label = QLabel(self.tr("当前用户：{who}").format(who=accounts.describe_session(session)))
+        self.user_label.setObjectName("currentUser")
+        self.statusBar().addPermanentWidget(self.user_label)
         QShortcut(QKeySequence("Ctrl+Q"), self, self.close)
 
         self.navigation.currentRowChanged.connect(self.show_page)

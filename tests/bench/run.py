@@ -81,7 +81,9 @@ def update_readme(table: str, results: dict) -> None:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--profile", choices=("township", "county"), default="county")
-    ap.add_argument("--json", dest="json_out", type=Path, default=ROOT / "tests/bench/results/latest.json")
+    # No default file: a partial or township run must never overwrite the committed county results by accident.
+    ap.add_argument("--json", dest="json_out", type=Path, default=None,
+                    help="write the results here (the README's figures: tests/bench/results/latest.json)")
     ap.add_argument("--only", nargs="*", choices=sorted(WORKLOADS), help="run only these workloads")
     ap.add_argument("--repeat", type=int, default=7, help="repetitions of each timed command")
     ap.add_argument("--update-readme", action="store_true", help="write the table into README.md")
@@ -102,8 +104,11 @@ def main(argv=None) -> int:
         results["workloads"][name] = entry.as_dict()
         print(f"  {name}: {entry.value} {entry.unit} (floor {entry.floor}, ratio {entry.ratio}) "
               f"{'met' if entry.met else 'NOT MET'}", file=sys.stderr, flush=True)
-    args.json_out.parent.mkdir(parents=True, exist_ok=True)
-    args.json_out.write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
+    if args.json_out is None:
+        print(json.dumps(results, ensure_ascii=False, indent=2))
+    else:
+        args.json_out.parent.mkdir(parents=True, exist_ok=True)
+        args.json_out.write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
     table = markdown_table(results)
     print(table)
     if args.update_readme:

@@ -4,7 +4,8 @@ import pytest
 
 from ledgerdesk.store.database import Ledger
 from ledgerdesk.store.migrations import synced_tables
-from ledgerdesk.store.models import ALL_MODELS, DERIVED_TABLES, SYNC_LOCAL_TABLES, SYNCED_MODELS
+from ledgerdesk.store.models import (ALL_MODELS, AUDIT_TABLES, DERIVED_TABLES, LOGIN_TABLES, SYNC_LOCAL_TABLES,
+                                     SYNCED_MODELS)
 
 
 @pytest.fixture
@@ -24,7 +25,8 @@ def test_every_model_matches_its_table_column_for_column(conn):
 def test_every_table_has_a_model(conn):
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     fts_shadow = {t for t in tables if any(t.startswith(f"{d}_") for d in DERIVED_TABLES)}
-    assert tables - fts_shadow == {m._meta.table_name for m in ALL_MODELS} | set(DERIVED_TABLES) | set(SYNC_LOCAL_TABLES)
+    assert tables - fts_shadow == {m._meta.table_name for m in ALL_MODELS} | set(DERIVED_TABLES) | set(SYNC_LOCAL_TABLES) \
+        | set(AUDIT_TABLES) | set(LOGIN_TABLES)
 
 
 def test_synced_tables_are_exactly_the_synced_models_and_all_are_guarded(conn):

@@ -58,4 +58,6 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("reports", QT_TRANSLATE_NOOP("Navigation", "报表打印"), _HERE + "reports:ReportsPage"),
     PageSpec("interchange", QT_TRANSLATE_NOOP("Navigation", "数据交换"), _HERE + "interchange:InterchangePage"),
     PageSpec("settings", QT_TRANSLATE_NOOP("Navigation", "设置"), _HERE + "settings:SettingsPage"),
+    PageSpec("accounts", QT_TRANSLATE_NOOP("Navigation", "账号管理"), _HERE + "accounts:AccountsPage"),
+    PageSpec("audit", QT_TRANSLATE_NOOP("Navigation", "审计记录"), _HERE + "audit:AuditPage"),
 )
