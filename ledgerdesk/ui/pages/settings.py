@@ -52,7 +52,7 @@ class SettingsPage(Page):
         self.backup_panel = BackupPanel(context, self)
         self.body.addWidget(self.backup_panel, 1)
 
-        later = QLabel(self.tr("以后还将在这里设置：账号和角色、中心户和联户长联系户数的上下限、"
+        later = QLabel(self.tr("账号和角色在“账号管理”页设置。以后还将在这里设置：中心户和联户长联系户数的上下限、"
                                "六会多久没有活动算不活跃。"))
         later.setObjectName("notice")
         later.setWordWrap(True)
