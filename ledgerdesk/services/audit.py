@@ -12,9 +12,8 @@ may see them and the caller asks; password hashes never shown).
 :func:`entries` is both at once. Reading the trail is for 书记 and 管理员.
 
 Readable names of tables, columns and records come from
-``ledgerdesk.sync.labels``; the layer rule (services never import sync) means
-the caller passes that module as ``labels=`` (the audit page does). Without it
-the raw table and column names are shown.
+``ledgerdesk.services.labels``, passed as ``labels=`` (the audit page does);
+without it the raw table and column names are shown.
 
 **The hash chain.** Problem events that close, rate, sign off, revisit or
 void a problem (:data:`CHAINED_KINDS`) get a link in the local
@@ -86,19 +85,6 @@ _MASKS: dict[str, Callable[[str], str]] = {
     "id_number": mask_id_number, "phone": mask_phone, "reporter_phone": mask_phone}
 _SECRET = frozenset({"password_hash"})
 _CODES = {("party_center", "types"): CENTER_TYPES, ("committee", "kind"): COMMITTEE_KINDS}
-# Column names ledgerdesk.sync.labels does not name yet (it was written for conflicts); used only where
-# it gives back the bare column name. They belong in that module: move them there when it moves down a layer.
-_MORE_COLUMNS = {
-    "activity_id": "活动", "person_id": "人员", "committee_id": "六会组织", "tag_id": "标签", "visit_id": "走访",
-    "problem_id": "问题", "township_id": "乡镇", "unit_id": "所在单位", "domain": "领域", "sort_order": "排序",
-    "black_list": "黑榜", "red_list": "红榜", "evaluations": "评议次数", "events_handled": "办理红白事",
-    "guests": "宾客人数", "money_saved_yuan": "节约金额（元）", "patrols": "巡逻次数", "enrolled_at": "登记时间",
-    "enrolled_by": "登记人", "revoked_by": "注销人", "verify_key": "公钥", "since": "起始日期", "until": "截止日期",
-    "lat": "纬度", "lon": "经度", "standard_notes": "四好四强", "ledger_no": "台账编号", "provisional_no": "临时编号",
-    "year": "年度", "approved_by": "批准人", "deadline_kind": "期限类型", "merged_into_id": "并入问题",
-    "rating_method": "评价方式", "builtin": "内置", "county": "县（旗）", "password_hash": "密码",
-    "village_ids": "负责的村",
-}
 # Fields of a problem event that say which event it is rather than what it recorded.
 _EVENT_IDENTITY = ("problem_id", "kind", "at", "actor")
 
@@ -133,7 +119,7 @@ _VILLAGE_SCOPE = {
 
 
 class Labels(Protocol):
-    """Where readable names come from: ``ledgerdesk.sync.labels`` (a module) has exactly these."""
+    """Where readable names come from: ``ledgerdesk.services.labels`` (a module) has exactly these."""
 
     def table_label(self, table: str) -> str: ...
 
@@ -287,7 +273,7 @@ def entries(session, *, user: str | None = None, action: str | None = None, tabl
     """The changes the filters select, newest first, at most ``limit``, as readable rows (书记/管理员).
 
     ``village`` is a village id; ``since``/``until`` are days (a date or ISO text).
-    Pass ``labels=ledgerdesk.sync.labels`` for Chinese names (see the module docstring).
+    Pass ``labels=ledgerdesk.services.labels`` for Chinese names (see the module docstring).
     """
     query = AuditQuery(user=user, action=action, table=table, since=since, until=until, village_id=village)
     return entry_rows(session, entry_ids(session, query, limit=limit), labels=labels, reveal=reveal)
@@ -396,8 +382,6 @@ class _Shower:
 
     def field_label(self, table: str, column: str) -> str:
         label = self.labels.field_label(table, column)
-        if label == column and not isinstance(self.labels, _RawLabels):
-            return _MORE_COLUMNS.get(column, column)
         return label
 
     def value(self, table: str, column: str, value: Any) -> str:

@@ -72,7 +72,7 @@ from ledgerdesk.store.database import (
     preflight,
     preflight_encrypted,
 )
-from ledgerdesk.store.migrations import APPLICATION_ID, latest_version
+from ledgerdesk.store.migrations import APPLICATION_ID, latest_version, ledger_facts
 
 KEEP_SETTING = "backup.keep"
 DEFAULT_KEEP = 10
@@ -412,9 +412,7 @@ def _preflight_with_key(path: Path, key: str) -> int:
     """store.database's preflight checks of an encrypted file that ``key`` opens; its schema version."""
     conn = encryption.connect(path, key, readonly=True)
     try:
-        tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        app_id, version, tables = ledger_facts(conn)
     finally:
         conn.close()
     if app_id != APPLICATION_ID and (app_id != 0 or tables):

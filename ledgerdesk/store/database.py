@@ -66,9 +66,7 @@ def preflight(path: Path) -> int:
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+            app_id, version, tables = migrations.ledger_facts(conn)
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:

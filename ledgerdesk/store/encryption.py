@@ -40,6 +40,7 @@ from collections import Counter
 from pathlib import Path
 
 from ledgerdesk.core.errors import PassphraseRequiredError, ValidationError, WrongPassphraseError
+from ledgerdesk.store.migrations import ledger_facts
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 SALT_BYTES = 16
@@ -213,9 +214,7 @@ def unlock(path: Path, passphrase: str | None) -> tuple[str, int, int, int]:
     try:
         conn = connect(path, key, readonly=True)
         try:
-            tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            app_id, version, tables = ledger_facts(conn)
         finally:
             conn.close()
     except dbapi2.DatabaseError as exc:

@@ -33,6 +33,14 @@ class Migration:
         return split_statements(self.path.read_text(encoding="utf-8"))
 
 
+def ledger_facts(conn) -> tuple[int, int, int]:
+    """``(application_id, user_version, tables)`` of an open database: what tells a ledger, and its age."""
+    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+    return app_id, version, tables
+
+
 def available(directory: Path | None = None) -> list[Migration]:
     """Every migration file, in order; numbers must run 1, 2, 3 … without gaps."""
     directory = directory or migrations_dir()

@@ -21,7 +21,7 @@ from ledgerdesk.store import conflicts as index
 from ledgerdesk.store.models import MODEL_BY_TABLE
 from ledgerdesk.store.versions import VersionRow, field_candidates
 from ledgerdesk.sync.errors import ConflictGoneError
-from ledgerdesk.sync.labels import field_label, record_label_sql, table_label
+from ledgerdesk.services.labels import field_label, record_label_sql, table_label
 
 
 @dataclass(frozen=True)

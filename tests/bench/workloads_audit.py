@@ -1,6 +1,6 @@
 """Audit trail benchmarks (services/audit.py).
 
-audit_first_page: ``audit.entries(session, limit=100, labels=sync.labels)`` over the demo ledger — the newest 100
+audit_first_page: ``audit.entries(session, limit=100, labels=services.labels)`` over the demo ledger — the newest 100
 changes with readable labels, what the 审计记录 page shows first — median of ``repeat`` runs after a warm-up.
 Target (chosen like the household list's first screen, quality.md): ≤ 100 ms. Detail: the page's own path (the id
 list of the newest 10,000, then the rows of the first 100) and a filtered first page (one table, one village).
@@ -49,7 +49,7 @@ def _open(path):
 
 def audit_first_page(ctx) -> Entry:
     from ledgerdesk.services import audit
-    from ledgerdesk.sync import labels
+    from ledgerdesk.services import labels
 
     folder, path = _copy(ctx)  # opening migrates: never the shared ledger itself
     session = _open(path)

@@ -15,7 +15,7 @@ from ledgerdesk.core.ledger_errors import IllegalTransitionError
 from ledgerdesk.services import audit, check, ledger, registry
 from ledgerdesk.services.session import Session
 from ledgerdesk.store.models import ProblemEvent
-from ledgerdesk.sync import labels
+from ledgerdesk.services import labels
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sync"))
 import sync_support as S  # noqa: E402

@@ -86,6 +86,12 @@ def _quiesce(runner) -> None:
 
 
 @pytest.fixture
+def quiesce(runner):
+    """``quiesce()``: stop the worker and destroy every window now (before a test's own ledgers go)."""
+    return lambda: _quiesce(runner)
+
+
+@pytest.fixture
 def demo_session(demo_session, runner):
     """The demo ledger of tests/conftest.py; windows and worker are finished with before it goes."""
     yield demo_session

@@ -46,20 +46,8 @@ def keys_dir(tmp_path, monkeypatch):
     return tmp_path / "keys"
 
 
-def _finish_windows(runner) -> None:
-    from PySide6.QtCore import QEvent
-
-    runner.shutdown()
-    QApplication.processEvents()
-    for widget in QApplication.topLevelWidgets():
-        widget.close()
-        widget.deleteLater()
-    QApplication.processEvents()
-    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-
-
 @pytest.fixture
-def new_ledger(tmp_path, runner):
+def new_ledger(tmp_path, quiesce):
     """``make(name)``: a new, empty ledger file (schema only), as a laptop before it joins."""
     made: list[Session] = []
 
@@ -69,7 +57,7 @@ def new_ledger(tmp_path, runner):
         return session
 
     yield make
-    _finish_windows(runner)  # pages over these ledgers go before the ledgers do
+    quiesce()  # pages over these ledgers go before the ledgers do
     for session in made:
         if session.ledger.db.is_closed():
             session.ledger.db.connect(reuse_if_open=True)

@@ -20,7 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QUrl, Signal
+from PySide6.QtCore import QCoreApplication, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 
 from ledgerdesk.services import backup
 from ledgerdesk.ui.error_dialog import show_error
+from ledgerdesk.ui.lazy_table import Column, RowsModel
 from ledgerdesk.ui.tasks import Task, TaskState, run_with_progress
 
 if TYPE_CHECKING:
@@ -49,50 +50,19 @@ if TYPE_CHECKING:
 BACKUP_FILTER = "LedgerDesk 备份 (*.ldbak);;所有文件 (*)"
 
 
-class BackupListModel(QAbstractTableModel):
-    """The backups, newest first: 备份时间 / 类型 / 大小 / 文件."""
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("BackupPanel", text)
 
-    HEADERS = ("备份时间", "类型", "大小", "文件")
 
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self._rows: list[backup.BackupInfo] = []
-
-    def set_backups(self, rows: list[backup.BackupInfo]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def backup_at(self, row: int) -> backup.BackupInfo:
-        return self._rows[row]
-
-    def row_of(self, path: Path) -> int:
-        return next((n for n, b in enumerate(self._rows) if b.path == path), -1)
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal \
-                and 0 <= section < len(self.HEADERS):
-            return self.tr(self.HEADERS[section])
-        return None
-
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        info, col = self._rows[index.row()], index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return (f"{info.taken_at:%Y-%m-%d %H:%M:%S}", self.tr(backup.reason_label(info.reason)),
-                    backup.human_size(info.size), info.path.name)[col]
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return str(info.path)
-        if role == Qt.ItemDataRole.TextAlignmentRole and col == 2:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
+def backup_list_model(parent=None) -> RowsModel:
+    """The backups, newest first: 备份时间 / 类型 / 大小 / 文件 (rows are ``backup.BackupInfo``, keyed by path)."""
+    right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+    return RowsModel((
+        Column("taken_at", _tr("备份时间"), display=lambda b: f"{b.taken_at:%Y-%m-%d %H:%M:%S}"),
+        Column("reason", _tr("类型"), display=lambda b: _tr(backup.reason_label(b.reason))),
+        Column("size", _tr("大小"), align=right, display=lambda b: backup.human_size(b.size)),
+        Column("path", _tr("文件"), display=lambda b: b.path.name),
+    ), row_key="path", parent=parent)
 
 
 class BackupPanel(QGroupBox):
@@ -117,7 +87,7 @@ class BackupPanel(QGroupBox):
         self.explain_label.setWordWrap(True)
         layout.addWidget(self.explain_label)
 
-        self.model = BackupListModel(self)
+        self.model = backup_list_model(self)
         self.table = QTableView()
         self.table.setObjectName("backupTable")
         self.table.setModel(self.model)
@@ -169,7 +139,7 @@ class BackupPanel(QGroupBox):
             "每次导入数据前、数据库升级前、恢复前，以及每天第一次打开本程序时，都会自动备份台账，"
             "保存在台账旁的“备份”文件夹（{folder}）。每日备份保留最新 {keep} 份，其他备份合计保留最新 {keep} 份。"
         ).format(folder=self.folder, keep=keep))
-        self.model.set_backups(backup.list_backups(self.ledger_path))
+        self.model.set_rows(backup.list_backups(self.ledger_path))
         row = self.model.row_of(select) if select is not None else -1
         if row >= 0:
             self.table.selectRow(row)
@@ -179,7 +149,7 @@ class BackupPanel(QGroupBox):
 
     def selected(self) -> backup.BackupInfo | None:
         rows = self.table.selectionModel().selectedRows()
-        return self.model.backup_at(rows[0].row()) if rows else None
+        return self.model.row_at(rows[0].row()) if rows else None
 
     def _update_buttons(self) -> None:
         self.restore_button.setEnabled(self.may_restore and self.selected() is not None)

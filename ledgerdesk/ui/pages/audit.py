@@ -4,7 +4,7 @@ The list is a :class:`~ledgerdesk.ui.lazy_table.LazyTableModel` over
 :func:`ledgerdesk.services.audit.entry_ids` (user, action, table, village and
 date filters; newest first; loaded on the worker thread) with rows from
 :func:`~ledgerdesk.services.audit.entry_rows`, named through
-``ledgerdesk.sync.labels``. The detail pane shows the selected change: when,
+``ledgerdesk.services.labels``. The detail pane shows the selected change: when,
 who, which device, the record, its version (site:seq), its link in the audit
 chain, and every field it set (身份证号 and phone masked). 核验链条 runs
 :func:`~ledgerdesk.services.audit.verify_chain` on the worker and shows ✓, or
@@ -31,9 +31,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ledgerdesk.services import audit
+from ledgerdesk.services import audit, labels
 from ledgerdesk.services.permissions import REVIEWERS
-from ledgerdesk.sync import labels as sync_labels
 from ledgerdesk.ui.error_dialog import show_error
 from ledgerdesk.ui.lazy_table import Column
 from ledgerdesk.ui.pages.base import detail_header, scroll_column, selectable_label
@@ -79,7 +78,7 @@ class AuditPage(ListDetailPage):
 
     SETTINGS_KEY = SETTINGS_KEY
     list_ids = staticmethod(lambda session, query: audit.entry_ids(session, query, limit=audit.LIST_LIMIT))
-    list_rows = staticmethod(lambda session, ids: audit.entry_rows(session, ids, labels=sync_labels))
+    list_rows = staticmethod(lambda session, ids: audit.entry_rows(session, ids, labels=labels))
 
     def __init__(self, context: "PageContext", spec: "PageSpec"):
         super().__init__(context, spec)
@@ -113,7 +112,7 @@ class AuditPage(ListDetailPage):
     # -- filters -------------------------------------------------------------------------------------
 
     def _build_filters(self) -> None:
-        choices = audit.filter_choices(self.session, labels=sync_labels)
+        choices = audit.filter_choices(self.session, labels=labels)
         self.user_box = choice_box(self.tr("全部用户"), list(choices.users))
         self.action_box = choice_box(self.tr("全部操作"), choices.actions)
         self.table_box = choice_box(self.tr("全部数据"), list(choices.tables))
@@ -253,7 +252,7 @@ class AuditPage(ListDetailPage):
 
     def _show(self, entry_id: str | None) -> None:
         self.current_id = entry_id
-        found = audit.entry_rows(self.session, [entry_id], labels=sync_labels) if entry_id else []
+        found = audit.entry_rows(self.session, [entry_id], labels=labels) if entry_id else []
         self.entry = found[0] if found else None
         has = self.entry is not None
         self.empty.setVisible(not has)

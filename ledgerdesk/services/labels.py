@@ -1,4 +1,4 @@
-"""Chinese names of tables and columns, for showing conflicts to a township cadre."""
+"""Chinese names of tables, columns and records, for showing conflicts and the audit trail to a township cadre."""
 
 from __future__ import annotations
 
@@ -30,6 +30,15 @@ COLUMNS = {
     "responsible_person": "责任人", "responsible_unit": "责任单位", "deadline": "办结时限", "reason": "理由",
     "rating": "评价", "rated_by": "评价人", "revisit_result": "回访结果", "key": "设置项", "value": "设置值",
     "display_name": "姓名", "username": "用户名", "active": "启用", "revoked_at": "注销时间",
+    "activity_id": "活动", "person_id": "人员", "committee_id": "六会组织", "tag_id": "标签", "visit_id": "走访",
+    "problem_id": "问题", "township_id": "乡镇", "unit_id": "所在单位", "domain": "领域", "sort_order": "排序",
+    "black_list": "黑榜", "red_list": "红榜", "evaluations": "评议次数", "events_handled": "办理红白事",
+    "guests": "宾客人数", "money_saved_yuan": "节约金额（元）", "patrols": "巡逻次数", "enrolled_at": "登记时间",
+    "enrolled_by": "登记人", "revoked_by": "注销人", "verify_key": "公钥", "since": "起始日期", "until": "截止日期",
+    "lat": "纬度", "lon": "经度", "standard_notes": "四好四强", "ledger_no": "台账编号", "provisional_no": "临时编号",
+    "year": "年度", "approved_by": "批准人", "deadline_kind": "期限类型", "merged_into_id": "并入问题",
+    "rating_method": "评价方式", "builtin": "内置", "county": "县（旗）", "password_hash": "密码",
+    "village_ids": "负责的村",
 }
 
 _LABEL_SQL = {
