@@ -317,6 +317,11 @@ class Column:
     max_lines: int = 6
 
 
+# A measured row: (height, per cell None (empty) | float (fits on one line in the
+# primary font: its width) | list[str] (the wrapped lines)).
+RowLayout = tuple[float, list]
+
+
 class GridPainter:
     """Measures, paginates and draws a long table straight onto the canvas, header repeated on every page."""
 
@@ -332,27 +337,29 @@ class GridPainter:
         head_lines = max(len(wrap(c.title, w, size, fonts)) for c, w in zip(self.columns, self.inner))
         self.header_height = head_lines * leading + 2 * pad + 1
 
-    def cell_lines(self, text: str, i: int) -> list[str]:
-        w = self.inner[i]
-        if self.fonts.simple(text):
-            if "\n" not in text and self._stringwidth(text, self.size) <= w:
-                return [text]
-        return wrap(text, w, self.size, self.fonts, self.columns[i].max_lines)
+    def layout_row(self, cells: Sequence[str]) -> RowLayout:
+        """Measure one row once: its height and how each cell is drawn (see :data:`RowLayout`).
 
-    def row_height(self, cells: Sequence[str]) -> float:
-        """Height of one row (the tallest cell)."""
+        The measuring is what a long sheet costs beyond drawing, so it is done
+        once per row and the result handed to :meth:`draw_rows`.
+        """
         n = 1
-        sw, size, inner, fonts = self._stringwidth, self.size, self.inner, self.fonts
+        sw, size, inner, fonts, columns = self._stringwidth, self.size, self.inner, self.fonts, self.columns
+        out: list = []
         for i, text in enumerate(cells):
             if not text:
+                out.append(None)
                 continue
-            if fonts.simple(text):
-                if "\n" not in text and sw(text, size) <= inner[i]:
+            if "\n" not in text and fonts.simple(text):
+                tw = sw(text, size)
+                if tw <= inner[i]:
+                    out.append(tw)
                     continue
-            k = len(wrap(text, inner[i], size, fonts, self.columns[i].max_lines))
-            if k > n:
-                n = k
-        return n * self.leading + 2 * self.pad
+            lines = wrap(text, inner[i], size, fonts, columns[i].max_lines)
+            out.append(lines)
+            if len(lines) > n:
+                n = len(lines)
+        return n * self.leading + 2 * self.pad, out
 
     @staticmethod
     def paginate(heights: Sequence[float], first_space: float, space: float, header: float) -> list[tuple[int, int]]:
@@ -382,8 +389,14 @@ class GridPainter:
         return top - h
 
     def draw_rows(self, canvas: Canvas, top: float, rows: Sequence[Sequence[str]], heights: Sequence[float],
-                  marks: Sequence[bool]) -> float:
-        """Draw rows below ``top`` (header included); returns the y of the table's bottom edge."""
+                  marks: Sequence[bool], layouts: Sequence[list] | None = None) -> float:
+        """Draw rows below ``top`` (header included); returns the y of the table's bottom edge.
+
+        ``layouts`` are the rows' :meth:`layout_row` results when the caller
+        measured them already (for the heights); otherwise they are measured here.
+        """
+        if layouts is None:
+            layouts = [self.layout_row(cells)[1] for cells in rows]
         table_top = top
         y = self.draw_header(canvas, top)
         # fills first (under the text), then the text, then one set of grid lines
@@ -395,31 +408,28 @@ class GridPainter:
             yy -= h
         canvas.setFillColor(colors.black)
         size, lead, pad, fonts = self.size, self.leading, self.pad, self.fonts
-        sw, inner, cols = self._stringwidth, self.inner, self.columns
+        cols = self.columns
         text_obj = canvas.beginText()
         text_obj.setFont(PRIMARY, size)
         set_font, origin, out = text_obj.setFont, text_obj.setTextOrigin, text_obj.textOut
         current = PRIMARY
         row_tops = []
-        for cells, h in zip(rows, heights):
+        for cells, h, layout in zip(rows, heights, layouts):
             row_tops.append(y)
             x = self.x
             base = y - pad - size * 0.88
-            for i, text in enumerate(cells):
-                c = cols[i]
-                if text:
-                    if "\n" not in text and (fonts.simple(text)):
-                        tw = sw(text, size)
-                        if tw <= inner[i]:
-                            if current != PRIMARY:
-                                set_font(PRIMARY, size)
-                                current = PRIMARY
-                            origin(x + pad if c.align == "left" else x + (c.width - tw) / 2, base)
-                            out(text)
-                            x += c.width
-                            continue
+            for c, text, lay in zip(cols, cells, layout):
+                if lay is None:
+                    pass
+                elif lay.__class__ is float:  # one line in the primary font, ``lay`` is its width
+                    if current != PRIMARY:
+                        set_font(PRIMARY, size)
+                        current = PRIMARY
+                    origin(x + pad if c.align == "left" else x + (c.width - lay) / 2, base)
+                    out(text)
+                else:
                     ly = base
-                    for line in wrap(text, inner[i], size, fonts, c.max_lines):
+                    for line in lay:
                         lx = x + pad if c.align == "left" else x + (c.width - fonts.width(line, size)) / 2
                         for font, run in fonts.runs(line):
                             if font != current:

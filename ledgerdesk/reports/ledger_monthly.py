@@ -67,6 +67,7 @@ def render(sheet: LedgerSheet, out: str | BinaryIO, *, paper: str = "A4", progre
     check = report.check
     rows: list[list[str]] = []
     heights: list[float] = []
+    layouts: list[list] = []
     marks: list[bool] = []
     for line in sheet.lines:
         cells = row_cells(line)
@@ -74,7 +75,9 @@ def render(sheet: LedgerSheet, out: str | BinaryIO, *, paper: str = "A4", progre
             if text and not fonts.simple(text):
                 check(text, f"问题 {line.number}")
         rows.append(cells)
-        heights.append(grid.row_height(cells))
+        height, layout = grid.layout_row(cells)
+        heights.append(height)
+        layouts.append(layout)
         marks.append(line.overdue)
 
     # 2. pages: the first one starts below the title and summary; the sign-off needs its room at the end
@@ -94,7 +97,8 @@ def render(sheet: LedgerSheet, out: str | BinaryIO, *, paper: str = "A4", progre
         if n == 1:
             top = _draw_intro(canvas, sheet, frame, width, fonts)
         if end > start or n == 1:
-            bottom = grid.draw_rows(canvas, top, rows[start:end], heights[start:end], marks[start:end])
+            bottom = grid.draw_rows(canvas, top, rows[start:end], heights[start:end], marks[start:end],
+                                    layouts[start:end])
         else:
             bottom = top
         if n == len(pages):
