@@ -48,6 +48,10 @@ def test_shapes_that_are_not_id_numbers():
     assert check_id_number("1234").status == INVALID
     assert check_id_number("15253019900230123X").reason == "身份证号中的出生日期不存在"
     assert check_id_number("1525301990A101123X").status == INVALID
+    # other scripts' digits pass str.isdigit() but are not a 身份证号 (and the check sum reads ASCII)
+    arabic_indic = "١٥٢٥٣٠١٩٩٠٠١٠١١٢٣"
+    assert check_id_number(arabic_indic + "X").reason == "身份证号只能由数字和末位X组成"
+    assert check_id_number("11010519491231002١").status == INVALID
 
 
 def test_check_char_table():
