@@ -270,6 +270,7 @@ class Workbook:
         self._attr_cache: dict[bytes, tuple[bytes, bool]] = {}
         self._text_cache: dict[bytes, str] = {}  # inline strings repeat (村名, 性别, 民族 …)
         self._last_row = 0
+        self._xml: tuple[str, bytes] | None = None
 
     # context manager
     def __enter__(self) -> "Workbook":
@@ -279,6 +280,7 @@ class Workbook:
         self.close()
 
     def close(self) -> None:
+        self._xml = None
         try:
             self._archive.close()
         except Exception:  # noqa: BLE001 — closing a read-only zip cannot lose data
@@ -291,14 +293,23 @@ class Workbook:
     def rows(self, sheet: str | int = 0, *, cancel: CancelCheck | None = None) -> Iterator[tuple[int, list]]:
         """``(row_number, values)`` for every non-empty row of ``sheet`` (a name or an index)."""
         info = self._sheet(sheet)
-        try:
-            data = self._archive.read(info.target)
-        except (KeyError, zipfile.BadZipFile, OSError, EOFError) as exc:
-            raise CorruptWorkbookError(f"“{self.path.name}”的工作表“{info.name}”已损坏（{exc}）") from exc
+        data = self._sheet_xml(info)
         if _scanner_can_read(data):
             yield from self._scan(data, info, cancel)
         else:
             yield from self._openpyxl_rows(info, cancel)
+
+    def _sheet_xml(self, info: _Sheet) -> bytes:
+        """The sheet's XML, decompressed once: the header search and the body read both scan it."""
+        if self._xml is not None and self._xml[0] == info.target:
+            return self._xml[1]
+        self._xml = None  # one sheet's XML at a time
+        try:
+            data = self._archive.read(info.target)
+        except (KeyError, zipfile.BadZipFile, OSError, EOFError) as exc:
+            raise CorruptWorkbookError(f"“{self.path.name}”的工作表“{info.name}”已损坏（{exc}）") from exc
+        self._xml = (info.target, data)
+        return data
 
     def _sheet(self, sheet: str | int) -> _Sheet:
         if not self._sheets:

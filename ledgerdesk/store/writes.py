@@ -20,6 +20,7 @@ import json
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from peewee import IntegrityError
@@ -202,15 +203,26 @@ class VersionedWriter:
         if unknown:
             raise KeyError(f"{info.table} has no columns {unknown}")
         has_id = "id" in columns
-        idx = [columns.index(c) if c in columns else -1 for c in info.columns]
-        defaults = [info.default(f) for f in info.fields]
+        # Each row becomes its values in table order by one C-level itemgetter over the row
+        # with the missing columns' defaults appended (a per-value Python expression cost a
+        # tenth of a 50,000-person roster import).
+        missing: list = []
+        positions: list[int] = []
+        for column, field in zip(info.columns, info.fields):
+            if column in columns:
+                positions.append(columns.index(column))
+            else:
+                positions.append(len(columns) + len(missing))
+                missing.append(info.default(field))
+        extra = tuple(missing)
+        pick = itemgetter(*positions) if len(positions) > 1 else (lambda row: (row[positions[0]],))
         id_idx = columns.index("id") if has_id else -1
         col_names = info.columns
         table, site, author, now_ms = info.table, self.site, self.author, self.ledger.clock.now_ms
         version_rows, data_rows = [], []
         tick = self.hlc.tick
         for r in rows:
-            values = [r[i] if i >= 0 else d for i, d in zip(idx, defaults)]
+            values = pick((*r, *extra))
             entity_id = r[id_idx] if has_id else uuid7(now_ms())
             self.seq += 1
             vid = self.next_vid
