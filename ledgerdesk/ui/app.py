@@ -20,6 +20,7 @@ from ledgerdesk.ui.first_run import FirstRunDialog, build_demo_with_progress, de
 from ledgerdesk.ui.i18n import install_translators
 from ledgerdesk.ui.main_window import MainWindow
 from ledgerdesk.ui.passphrase_dialog import open_ledger_asking
+from ledgerdesk.ui.stall_meter import stall_log_from_env
 from ledgerdesk.ui.style import apply_app_style
 from ledgerdesk.ui.tasks import TaskRunner, TaskState
 
@@ -112,6 +113,7 @@ def run_gui(db_path: Path, *, exit_after_ready: bool = False, demo: bool = False
             return 1
         window = MainWindow(session, runner)
         window.show()
+        window.stall_meter = stall_log_from_env(window)  # LEDGERDESK_STALL_LOG=<ms>: stalls to stderr
         if not exit_after_ready:
             from ledgerdesk.ui.dialogs.backup_dialog import start_daily_backup
 

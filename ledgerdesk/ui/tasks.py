@@ -159,6 +159,10 @@ class TaskRunner(QObject):
         self._dispatch.emit(task_id, job, task.cancel_requested)
         return task
 
+    def pending(self) -> int:
+        """How many submitted jobs have not ended yet on the GUI thread (queued, running, or result not yet delivered)."""
+        return len(self._tasks)
+
     def shutdown(self) -> None:
         """Ask every queued or running job to stop, wait for the worker, end its thread."""
         for task in self._tasks.values():

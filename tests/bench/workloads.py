@@ -36,8 +36,22 @@ class Entry:
         return asdict(self)
 
 
+PYCACHE = Path(__file__).resolve().parent / ".cache" / "pycache"
+
+
 def _env() -> dict:
-    return {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
+    """The environment of every benchmark subprocess.
+
+    Bytecode is cached (under tests/bench/.cache/pycache, never beside the
+    sources), as an installed app has its .pyc files: with this machine's
+    PYTHONDONTWRITEBYTECODE every run would compile each module it imports,
+    and start-up and first page opens would measure the compiler. The first
+    (warm-up) run of each command fills the cache.
+    """
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT),
+           "PYTHONPYCACHEPREFIX": str(PYCACHE)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
 
 
 def _wall_ms(cmd: list[str], repeat: int) -> tuple[float, list[float], list[str]]:
