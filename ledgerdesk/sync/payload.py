@@ -62,14 +62,25 @@ class Incoming(NamedTuple):
 def encode(rows: Iterable[tuple]) -> bytes:
     """Rows ``(site, seq, hlc, author, tbl, entity_id, op, fields_json, parents_json)`` from the log → payload bytes."""
     authors: dict[str, str] = {}
-    parts = []
+    parts: list[str] = []
+    chunks: list[bytes] = []
     for site, seq, hlc, author, tbl, entity_id, op, fields, parents in rows:
         a = authors.get(author)
         if a is None:
             a = authors[author] = _dumps(author)
         parts.append(f'["{site}",{seq},{hlc},{a},"{tbl}","{entity_id}","{op}",{_dumps(fields)},'
                      f'{_EMPTY_PARENTS if parents == "[]" else _dumps(parents)}]')
-    return ("[" + ",".join(parts) + "]").encode("utf-8")
+        if len(parts) == _ENCODE_CHUNK:
+            chunks.append(",".join(parts).encode("utf-8"))
+            parts.clear()
+    if parts:
+        chunks.append(",".join(parts).encode("utf-8"))
+    return b"[" + b",".join(chunks) + b"]"
+
+
+# Versions joined and encoded per chunk: one join over a whole file held the interpreter
+# lock for 300 ms on a township's full export, stalling the GUI thread.
+_ENCODE_CHUNK = 5000
 
 
 def decode(raw: bytes) -> list[Incoming]:

@@ -126,3 +126,31 @@ def test_progress_dialog_shows_a_failure(qtbot, runner, message_boxes):
     task = run_with_progress(runner, job, title="测试")
     assert task.state is TaskState.FAILED
     assert [text for _, text in message_boxes] == ["找不到台账文件"]
+
+
+def test_the_garbage_collector_rests_while_a_job_runs_and_comes_back_after(qtbot, runner):
+    import gc
+
+    seen = []
+
+    def job(progress, cancel):
+        seen.append(gc.isenabled())
+        raise ValueError("失败的任务也要恢复回收")
+
+    assert gc.isenabled()
+    task = runner.submit(job)
+    with qtbot.waitSignal(task.ended, timeout=5000):
+        pass
+    assert seen == [False]
+    assert task.state is TaskState.FAILED
+    assert gc.isenabled()
+
+
+def test_pending_counts_jobs_until_their_outcome_arrives(qtbot, runner):
+    release = threading.Event()
+    task = runner.submit(lambda progress, cancel: release.wait(5))
+    assert runner.pending() == 1
+    release.set()
+    with qtbot.waitSignal(task.ended, timeout=5000):
+        pass
+    qtbot.waitUntil(lambda: runner.pending() == 0, timeout=2000)
