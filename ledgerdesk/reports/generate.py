@@ -6,10 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from typing import TYPE_CHECKING
+
 from ledgerdesk.core.errors import ValidationError
-from ledgerdesk.reports import bulletin, committees_sheet, coverage_notice, household_card, ledger_monthly
-from ledgerdesk.reports.fonts import GlyphReport, MissingGlyph, chain
-from ledgerdesk.reports.layout import RenderResult
 from ledgerdesk.services import sheets
 from ledgerdesk.services.problem_stats import Period
 
@@ -24,6 +23,9 @@ PAPERS = {  # key -> papers offered (the first is the default)
 }
 
 Progress = Callable[[str, float], None]
+
+if TYPE_CHECKING:
+    from ledgerdesk.reports.fonts import MissingGlyph
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,11 @@ def make_sheet(session, sheet: str, out: str | Path, *, month: str | None = None
     paper = (paper or PAPERS[sheet][0]).upper()
     if paper not in PAPERS[sheet]:
         raise ValidationError(f"{SHEETS[sheet]}可用纸张：{'、'.join(PAPERS[sheet])}", field="paper")
+    # The renderers (reportlab, its chart package) are imported here, on the caller's thread:
+    # the 报表打印 page imports this module on the GUI thread, where they cost 0.4 s.
+    from ledgerdesk.reports import bulletin, committees_sheet, coverage_notice, household_card, ledger_monthly
+    from ledgerdesk.reports.fonts import GlyphReport, chain
+
     today = today or session.ledger.clock.today()
     period = Period.month(month) if month else Period.month(f"{today:%Y-%m}")
     step = progress or (lambda label, fraction: None)
@@ -79,7 +86,7 @@ def make_sheet(session, sheet: str, out: str | Path, *, month: str | None = None
     out = Path(out)
     tmp = out.with_name(out.name + ".part")
     try:
-        result: RenderResult = render(data, str(tmp), paper=paper, report=report, progress=pages_done)
+        result = render(data, str(tmp), paper=paper, report=report, progress=pages_done)
         tmp.replace(out)
     except OSError as exc:
         tmp.unlink(missing_ok=True)

@@ -281,6 +281,18 @@ class TaskProgressDialog(QProgressDialog):
         self.done(0)
 
 
+def plain_job(session, fn: Callable[..., Any], *args, **kwargs) -> Job:
+    """A job calling ``fn(session, *args, **kwargs)`` on the worker (no progress); closes the worker's connection."""
+
+    def job(progress, cancel):
+        try:
+            return fn(session, *args, **kwargs)
+        finally:
+            session.ledger.db.close()  # the worker thread's own connection
+
+    return job
+
+
 def run_with_progress(runner: TaskRunner, job: Job, *, title: str, parent: QWidget | None = None) -> Task:
     """Run ``job`` on the worker behind a modal progress dialog; returns the ended task.
 

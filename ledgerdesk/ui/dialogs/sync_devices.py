@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QFileDialog, QFormLayout, QHB
 
 from ledgerdesk.sync import devices
 from ledgerdesk.ui.pages.base import selectable_label
-from ledgerdesk.ui.pages.interchange_jobs import KEY_FILTER, ROLE_LABELS, mono_font, plain_job, safe_file_part
-from ledgerdesk.ui.tasks import TaskState, run_with_progress
+from ledgerdesk.ui.pages.interchange_jobs import KEY_FILTER, ROLE_LABELS, mono_font, safe_file_part
+from ledgerdesk.ui.tasks import TaskState, plain_job, run_with_progress
 
 ERROR_STYLE = "color: #b42318;"
 

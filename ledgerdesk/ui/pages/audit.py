@@ -37,7 +37,9 @@ from ledgerdesk.ui.error_dialog import show_error
 from ledgerdesk.ui.lazy_table import Column
 from ledgerdesk.ui.pages.base import detail_header, scroll_column, selectable_label
 from ledgerdesk.ui.pages.list_page import ListDetailPage, choice_box
+from ledgerdesk.ui.tasks import plain_job
 from ledgerdesk.ui.widgets.common import page_shortcuts
+from ledgerdesk.ui.widgets.record_table import load_state
 
 if TYPE_CHECKING:
     from ledgerdesk.ui.pages import PageContext, PageSpec
@@ -101,18 +103,33 @@ class AuditPage(ListDetailPage):
         page_shortcuts(self, ("F5", self.reload), ("Ctrl+K", self.verify))
         self._restore_filters()
         self.reload()
+        self._users_task = self.context.runner.submit(
+            plain_job(self.session, audit.filter_choices, labels=labels, from_log=True))
+        self._users_task.finished.connect(self._add_users)
+
+    def _add_users(self, choices: audit.AuditChoices) -> None:
+        """Offer the log's authors too, keeping what the box shows."""
+        known = {self.user_box.itemData(i) for i in range(self.user_box.count())}
+        for user, shown in choices.users:
+            if user not in known:
+                self.user_box.addItem(shown, user)
+        wanted = (load_state(f"{self.SETTINGS_KEY}/filters") or {}).get("user")
+        if wanted and self.user_box.currentData() is None and self.user_box.findData(wanted) > 0:
+            self.user_box.setCurrentIndex(self.user_box.findData(wanted))  # the filter saved last time
 
     @property
     def busy(self) -> bool:
         """Whether the list or a chain check is on its way from the worker."""
         if not self.allowed:
             return False
-        return self.loader.busy or (self.verify_task is not None and not self.verify_task.done)
+        return (self.loader.busy or not self._users_task.done
+                or (self.verify_task is not None and not self.verify_task.done))
 
     # -- filters -------------------------------------------------------------------------------------
 
     def _build_filters(self) -> None:
-        choices = audit.filter_choices(self.session, labels=labels)
+        # The accounts now; every author of the log (a pass over it) arrives from the worker.
+        choices = audit.filter_choices(self.session, labels=labels, from_log=False)
         self.user_box = choice_box(self.tr("全部用户"), list(choices.users))
         self.action_box = choice_box(self.tr("全部操作"), choices.actions)
         self.table_box = choice_box(self.tr("全部数据"), list(choices.tables))

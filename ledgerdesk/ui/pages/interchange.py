@@ -33,9 +33,9 @@ from ledgerdesk.ui.lazy_table import Column, RowsModel
 from ledgerdesk.ui.pages.base import Page, selectable_label
 from ledgerdesk.ui.pages.interchange_devices import DevicesPanel
 from ledgerdesk.ui.pages.interchange_jobs import (SYNC_FILTER, Overview, default_sync_name, last_folder,
-                                                  load_overview, may_edit, mono_font, plain_job,
+                                                  load_overview, may_edit, mono_font,
                                                   refresh_other_pages, remember_folder, role_label, sync_job, tr)
-from ledgerdesk.ui.tasks import TaskState, run_with_progress
+from ledgerdesk.ui.tasks import TaskState, plain_job, run_with_progress
 from ledgerdesk.ui.widgets.common import RED_TEXT, RIGHT, page_shortcuts, run_modal
 from ledgerdesk.ui.widgets.conflict_view import ConflictView
 from ledgerdesk.ui.widgets.record_table import RecordTable

@@ -18,8 +18,8 @@ from ledgerdesk.sync import devices
 from ledgerdesk.ui.dialogs.sync_devices import AddDeviceDialog, JoinDialog
 from ledgerdesk.ui.lazy_table import Column, RowsModel
 from ledgerdesk.ui.pages.base import selectable_label
-from ledgerdesk.ui.pages.interchange_jobs import last_folder, may_manage_devices, plain_job, role_label, tr
-from ledgerdesk.ui.tasks import TaskState, run_with_progress
+from ledgerdesk.ui.pages.interchange_jobs import last_folder, may_manage_devices, role_label, tr
+from ledgerdesk.ui.tasks import TaskState, plain_job, run_with_progress
 from ledgerdesk.ui.widgets.common import RED_TEXT, confirm, run_modal
 from ledgerdesk.ui.widgets.record_table import RecordTable
 

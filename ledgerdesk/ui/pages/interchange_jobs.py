@@ -99,18 +99,6 @@ def sync_job(session, fn: Callable[..., Any], *args, **kwargs):
     return job
 
 
-def plain_job(session, fn: Callable[..., Any], *args, **kwargs):
-    """A worker job calling ``fn(session, *args, **kwargs)`` (no progress); closes the worker's connection."""
-
-    def job(progress, cancel):
-        try:
-            return fn(session, *args, **kwargs)
-        finally:
-            session.ledger.db.close()
-
-    return job
-
-
 @dataclass
 class Overview:
     """Everything the page shows, read in one go on the worker."""

@@ -23,7 +23,8 @@ from ledgerdesk.sync.errors import ConflictGoneError
 from ledgerdesk.ui.error_dialog import show_error
 from ledgerdesk.ui.lazy_table import Column, RowsModel
 from ledgerdesk.ui.pages.base import detail_header, selectable_label
-from ledgerdesk.ui.pages.interchange_jobs import may_edit, plain_job, tr
+from ledgerdesk.ui.pages.interchange_jobs import may_edit, tr
+from ledgerdesk.ui.tasks import plain_job
 from ledgerdesk.ui.widgets.common import splitter
 from ledgerdesk.ui.widgets.record_table import RecordTable
 
