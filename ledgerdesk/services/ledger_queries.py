@@ -417,8 +417,12 @@ def _yellow_sql(today: dt.date, stale: int | None) -> tuple[str, list]:
     return f"({sql} OR {stale_sql})", [*params, L.DISPATCHED, L.IN_PROGRESS, cutoff]
 
 
-def problem_ids(session, query: ProblemQuery | None = None, *, today: dt.date | None = None) -> list[str]:
-    """Ids of the live problems matching ``query``, sorted as it asks (filters and sort in SQL)."""
+def problem_ids(session, query: ProblemQuery | None = None, *, today: dt.date | None = None,
+                limit: int | None = None) -> list[str]:
+    """Ids of the live problems matching ``query``, sorted as it asks (filters and sort in SQL).
+
+    ``limit``: only the first ids (the list's first screen).
+    """
     q = query or ProblemQuery()
     where = Where("p.deleted = 0")
     today = today_of(session, today)
@@ -457,7 +461,11 @@ def problem_ids(session, query: ProblemQuery | None = None, *, today: dt.date | 
         direction = "DESC" if q.descending else "ASC"
         sql = (f"SELECT p.id FROM problem p LEFT JOIN problem_state s ON s.problem_id = p.id "
                f"WHERE {where} ORDER BY {order} {direction}, p.registered_at {direction}, p.id")
-        return [r[0] for r in session.ledger.db.execute_sql(sql, where.params)]
+        params = list(where.params)
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(int(limit))
+        return [r[0] for r in session.ledger.db.execute_sql(sql, params)]
 
 
 _ROW_SQL = (

@@ -253,10 +253,12 @@ def _plain_list_sql(q: HouseholdQuery) -> tuple[str, list] | None:
             "WHERE deleted = 0 AND status = ?", [q.status])
 
 
-def household_ids(session, query: HouseholdQuery | None = None) -> list[str]:
+def household_ids(session, query: HouseholdQuery | None = None, *, limit: int | None = None) -> list[str]:
     """Ids of the households matching ``query`` (default: live 在册 by 户号), in order.
 
-    An account limited to some villages sees only their households.
+    An account limited to some villages sees only their households. ``limit``:
+    only the first ids (the list's first screen: about a millisecond on any
+    ledger, where the whole list of a county takes a tenth of a second).
     """
     query = query or HouseholdQuery()
     allowed, within = village_limit(session), None
@@ -267,6 +269,10 @@ def household_ids(session, query: HouseholdQuery | None = None) -> list[str]:
             query = replace(query, village_id=next(iter(allowed)))
         elif not query.village_id:
             within = allowed
+    if limit is not None:
+        sql, params = household_sql(query, within)
+        with session.reading():
+            return id_list(session, f"{sql} LIMIT ?", [*params, int(limit)])
     plain = _plain_list_sql(query) if within is None else None
     with session.reading():
         if plain is None:

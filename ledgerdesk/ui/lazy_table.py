@@ -129,6 +129,22 @@ class LazyTableModel(QAbstractTableModel):
         self._pages.clear()
         self.endResetModel()
 
+    def grow(self, ids: Sequence[str]) -> None:
+        """Show ``ids`` when they continue the list shown now (rows inserted at the end, selection and
+        cached rows kept); otherwise :meth:`reload` them."""
+        n = len(self._ids)
+        if len(ids) < n or list(ids[:n]) != self._ids:
+            self.reload(ids)
+            return
+        if len(ids) == n:
+            return
+        self.beginInsertRows(QModelIndex(), n, len(ids) - 1)
+        self._ids.extend(ids[n:])
+        self._positions = None
+        # the last page was cached short: it has to be read again with the rows that follow
+        self._pages.pop((n - 1) // self.page_size if n else 0, None)
+        self.endInsertRows()
+
     def ids(self) -> list[str]:
         """The ordered ids (a copy)."""
         return list(self._ids)

@@ -5,9 +5,11 @@ median of ``repeat`` runs after a warm-up. Target ≤ 300 ms (county: 200K house
 Floor: raw sqlite3 running only the two household GROUP BY scans coverage is built on (households per
 (中心户, village) and per (联户长, village)), i.e. what is left if every other query and all Python were free.
 
-household_first_screen: what opening the household list costs — registry_queries.household_ids for the
-default query (live 在册 households by 户号) + household_rows for the first 40 ids, median. Target ≤ 100 ms.
-Floor: raw sqlite3 fetching the same ordered id list row by row (SELECT id … ORDER BY hh_no, id).
+household_first_screen: what opening the household list costs before its first screen shows — the page
+first loads the default query's first FIRST_IDS (200) ids (registry_queries.household_ids with ``limit``,
+live 在册 households by 户号), then household_rows for the first 40; the whole id list follows on the
+worker and continues the list (its time is in the detail). Median. Target ≤ 100 ms.
+Floor: raw sqlite3 fetching the same first ids (SELECT id … ORDER BY hh_no, id LIMIT 200).
 
 The ledger is only read (open_ledger on the profile's demo ledger; no call here writes).
 """
@@ -61,29 +63,35 @@ def coverage(ctx) -> Entry:
 
 def household_first_screen(ctx) -> Entry:
     from ledgerdesk.services.registry_queries import HouseholdQuery, household_ids, household_rows
+    from ledgerdesk.ui.widgets.record_table import FIRST_IDS
 
     session = _open(ctx)
     try:
         result = {}
 
-        def run():
-            ids = household_ids(session, HouseholdQuery())
-            result["ids"] = len(ids)
+        def first_screen():
+            ids = household_ids(session, HouseholdQuery(), limit=FIRST_IDS)
             result["rows"] = len(household_rows(session, ids[:FIRST_SCREEN_ROWS]))
 
-        times = timed_ms(run, ctx["repeat"])
+        def whole_list():
+            result["ids"] = len(household_ids(session, HouseholdQuery()))
+
+        times = timed_ms(first_screen, ctx["repeat"])
+        whole = timed_ms(whole_list, ctx["repeat"])
     finally:
         session.close()
     raw = sqlite3.connect(f"file:{ctx['ledger']}?mode=ro", uri=True)
-    floor_times = timed_ms(lambda: raw.execute(
-        "SELECT id FROM household WHERE deleted = 0 AND status = '在册' ORDER BY hh_no, id").fetchall(),
-        ctx["repeat"])
+    sql = "SELECT id FROM household WHERE deleted = 0 AND status = '在册' ORDER BY hh_no, id"
+    floor_times = timed_ms(lambda: raw.execute(f"{sql} LIMIT {FIRST_IDS}").fetchall(), ctx["repeat"])
+    whole_floor = timed_ms(lambda: raw.execute(sql).fetchall(), ctx["repeat"])
     raw.close()
     value, floor = statistics.median(times), statistics.median(floor_times)
     return Entry(round(value, 1), "ms", f"≤ {FIRST_SCREEN_TARGET_MS:.0f} ms", value <= FIRST_SCREEN_TARGET_MS,
                  round(floor, 1), round(value / floor, 2) if floor else None,
-                 detail={"households": result["ids"], "rows": result["rows"],
-                         "runs_ms": [round(t, 1) for t in times]})
+                 detail={"households": result["ids"], "rows": result["rows"], "first_ids": FIRST_IDS,
+                         "runs_ms": [round(t, 1) for t in times],
+                         "whole_list_ms": round(statistics.median(whole), 1),
+                         "whole_list_floor_ms": round(statistics.median(whole_floor), 1)})
 
 
 WORKLOADS = {"coverage": coverage, "household_first_screen": household_first_screen}

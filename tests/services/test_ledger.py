@@ -552,3 +552,12 @@ def test_demo_ledger_lists_and_cards(demo_session):
     # A new registration on the copied demo file (a new site): a provisional number
     ref = LG.register_problem(s, title="新登记的问题", source="群众反映")
     assert ref.number.startswith("2026-")
+
+
+@pytest.mark.parametrize("query", [LG.ProblemQuery(), LG.ProblemQuery(status="未办结"),
+                                   LG.ProblemQuery(status="办结", sort="deadline", descending=True),
+                                   LG.ProblemQuery(overdue=True)])
+def test_the_first_screen_is_the_start_of_the_whole_list(demo_session, query):
+    whole = LG.problem_ids(demo_session, query)
+    assert len(whole) > 40
+    assert LG.problem_ids(demo_session, query, limit=40) == whole[:40]

@@ -161,6 +161,8 @@ def test_filters_and_sorts_against_a_python_oracle(shared_registry, sort, descen
         keep.append(i)
     keep.sort(key=lambda i: (SORT_KEYS[sort](r, i), r.row(i)[0], r.hh[i]), reverse=descending)
     assert rq.household_ids(r.s, q) == [r.hh[i] for i in keep]
+    for limit in (1, 3):  # the first screen is the start of the whole list
+        assert rq.household_ids(r.s, q, limit=limit) == [r.hh[i] for i in keep][:limit]
 
 
 @pytest.fixture(scope="module")
@@ -281,6 +283,7 @@ def test_fast_default_list_equals_the_order_by_form(demo_session):
                 sql, params = rq.household_sql(q)
                 expected = [r[0] for r in s.ledger.db.execute_sql(sql, params).fetchall()]
                 assert rq.household_ids(s, q) == expected and expected
+                assert rq.household_ids(s, q, limit=200) == expected[:200]
 
 
 def test_demo_first_screen_and_filters(demo_session):

@@ -209,3 +209,52 @@ def test_any_read_order_shows_the_right_row(qapp, count, page_size, cache_pages,
             assert model.row_at(row).id == f"id{row:06d}"
     assert len(model.cached_pages()) <= cache_pages
     assert all(len(call) <= page_size for call in source.row_calls)
+
+
+def test_grow_continues_the_list_keeping_selection_and_rereading_the_short_last_page(qtbot, app):
+    source = FakeSource(450)
+    model = make_model(source, load=False, page_size=100)
+    model.reload(source.all_ids[:150])
+    view = QTableView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.selectRow(120)
+    assert model.data(model.index(120, 0)) == "户主0120"  # pages 0 and 1 (short: 50 rows) cached
+    inserted = []
+    model.rowsInserted.connect(lambda _parent, first, last: inserted.append((first, last)))
+    resets = []
+    model.modelReset.connect(lambda: resets.append(True))
+
+    model.grow(source.all_ids)
+    assert inserted == [(150, 449)] and resets == []
+    assert view.selectionModel().selectedRows()[0].row() == 120
+    assert model.data(model.index(160, 0)) == "户主0160"  # the short page was read again, whole
+    assert model.row_of("id000449") == 449
+
+    model.grow(list(reversed(source.all_ids)))  # not a continuation: a plain reload
+    assert resets == [True]
+    assert model.ids()[0] == "id000449"
+
+
+def test_id_loader_shows_the_first_ids_then_the_whole_list(qtbot, app, runner, memory_session):
+    import threading
+
+    from ledgerdesk.ui.widgets.record_table import IdLoader
+
+    source = FakeSource(1_000)
+    model = make_model(source, load=False)
+    loader = IdLoader(runner, memory_session, model)
+    counts = []
+    loader.loaded.connect(counts.append)
+    release = threading.Event()
+
+    def whole():
+        release.wait(5)
+        return source.all_ids
+
+    loader.load(whole, first=lambda: source.all_ids[:200])
+    qtbot.waitUntil(lambda: model.rowCount() == 200, timeout=5000)
+    assert loader.busy and counts == []
+    release.set()
+    qtbot.waitUntil(lambda: not loader.busy, timeout=5000)
+    assert model.rowCount() == 1_000 and counts == [1_000]

@@ -27,7 +27,7 @@ from ledgerdesk.ui.dialogs.problem_forms import village_choices
 from ledgerdesk.ui.lazy_table import Column, LazyTableModel
 from ledgerdesk.ui.pages.base import Page
 from ledgerdesk.ui.widgets.common import splitter
-from ledgerdesk.ui.widgets.record_table import IdLoader, RecordTable, load_state, save_state
+from ledgerdesk.ui.widgets.record_table import FIRST_IDS, IdLoader, RecordTable, load_state, save_state
 
 if TYPE_CHECKING:
     from ledgerdesk.ui.pages import PageContext, PageSpec
@@ -72,6 +72,8 @@ class ListDetailPage(Page):
 
     SETTINGS_KEY = ""
     list_ids: Callable[[Any, Any], list[str]]  # staticmethod(service.xxx_ids)
+    # staticmethod(service.xxx_ids with a ``limit``): shown before the whole list when a page has one
+    first_ids: Callable[..., list[str]] | None = None
     list_rows: Callable[[Any, list[str]], list]  # staticmethod(service.xxx_rows)
 
     def __init__(self, context: "PageContext", spec: "PageSpec"):
@@ -190,7 +192,11 @@ class ListDetailPage(Page):
         self._pending_select = select or self.current_id
         save_state(f"{self.SETTINGS_KEY}/filters", self._filter_state())
         self.count_label.setText(self.tr("正在查找…"))
-        self.loader.load(self.ids_query())
+        first = None
+        if self.first_ids is not None:
+            first_ids, session, query = self.first_ids, self.session, self.query()
+            first = lambda: first_ids(session, query, limit=FIRST_IDS)  # noqa: E731
+        self.loader.load(self.ids_query(), first=first)
 
     def _ids_loaded(self, count: int) -> None:
         self.count_label.setText(self.count_text(count))

@@ -30,7 +30,7 @@ from ledgerdesk.ui.import_dialog import ImportDialog
 from ledgerdesk.ui.lazy_table import Column, LazyTableModel, RowsModel
 from ledgerdesk.ui.pages.base import Page
 from ledgerdesk.ui.widgets import common as w
-from ledgerdesk.ui.widgets.record_table import IdLoader, RecordTable, load_state, save_state
+from ledgerdesk.ui.widgets.record_table import FIRST_IDS, IdLoader, RecordTable, load_state, save_state
 from ledgerdesk.ui.widgets.transfer import export_file
 
 if TYPE_CHECKING:
@@ -334,6 +334,13 @@ class RegistryPage(Page):
             return run
         return lambda: registry_queries.household_ids(session, query)
 
+    def _first_ids_query(self):
+        """The first screen's ids of the filters (None while searching: a search is short anyway)."""
+        session, query = self.session, self.query()
+        if self.search.text().strip():
+            return None
+        return lambda: registry_queries.household_ids(session, query, limit=FIRST_IDS)
+
     def _household_ids(self) -> list[str]:
         return self._ids_query()()
 
@@ -346,7 +353,7 @@ class RegistryPage(Page):
         keep = select or self.table.current_id()
         self.searching = self.search.text().strip()
         self.count_label.setText(self.tr("正在读取…"))
-        self.loader.load(self._ids_query(), then=lambda: self._after_load(keep))
+        self.loader.load(self._ids_query(), then=lambda: self._after_load(keep), first=self._first_ids_query())
 
     def _after_load(self, keep: str | None) -> None:
         if keep and self.table.select_ids([keep]):

@@ -149,6 +149,11 @@ class RecordTable(QTableView):
         return len(rows)
 
 
+# How many ids a list shows before its whole id list arrives: a few screens, so
+# scrolling at once does not run past them.
+FIRST_IDS = 200
+
+
 class IdLoader(QObject):
     """Loads a model's id list on the worker thread; emits :attr:`loaded` (count) when shown."""
 
@@ -163,12 +168,34 @@ class IdLoader(QObject):
         self._tasks: list = []
         self.busy = False
 
-    def load(self, query: Callable[[], list[str]], then: Callable[[], None] | None = None) -> None:
-        """Run ``query()`` (a service call returning ids) off the GUI thread; reload the model with its result."""
+    def load(self, query: Callable[[], list[str]], then: Callable[[], None] | None = None,
+             first: Callable[[], list[str]] | None = None) -> None:
+        """Run ``query()`` (a service call returning ids) off the GUI thread; reload the model with its result.
+
+        ``first``: the same query limited to its first ids. It runs first and is
+        shown at once, so a list of 200,000 households opens as fast as one of
+        2,000; the whole list then continues it (:meth:`LazyTableModel.grow`).
+        ``then`` and :attr:`loaded` follow the whole list.
+        """
         self._generation += 1
         generation = self._generation
-        session = self.session
         self.busy = True
+        if first is not None:
+            self._submit(first, generation, lambda ids: self.model.reload(ids))
+        self._submit(query, generation, lambda ids: self._show_all(ids, first is not None, then))
+
+    def _show_all(self, ids: list[str], grow: bool, then: Callable[[], None] | None) -> None:
+        self.busy = False
+        if grow:
+            self.model.grow(ids)
+        else:
+            self.model.reload(ids)
+        if then is not None:
+            then()
+        self.loaded.emit(len(ids))
+
+    def _submit(self, query: Callable[[], list[str]], generation: int, show: Callable[[list[str]], None]) -> None:
+        session = self.session
 
         def job(progress, cancel):
             try:
@@ -180,13 +207,8 @@ class IdLoader(QObject):
         self._tasks.append(task)
 
         def finished(ids) -> None:
-            if generation != self._generation:
-                return
-            self.busy = False
-            self.model.reload(ids)
-            if then is not None:
-                then()
-            self.loaded.emit(len(ids))
+            if generation == self._generation:
+                show(ids)
 
         def failed(error) -> None:
             if generation == self._generation:
