@@ -73,10 +73,21 @@ def test_filters_and_columns_are_remembered(make_page, demo_session, qtbot, wait
     page.set_filters(village=village.id, level="黄")
     wait_idle(page)
     page.table.setColumnWidth(1, 150)
+    page.hide()  # leaving the page keeps the widths (they are saved once a resize settles)
     again = make_page(demo_session)
     assert again.village.currentData() == village.id and again.level.currentData() == "黄"
     assert again.model.ids() == rq.household_ids(demo_session, rq.HouseholdQuery(village_id=village.id, level="黄"))
     assert again.table.columnWidth(1) == 150
+
+
+def test_column_widths_are_saved_once_the_header_settles(make_page, demo_session, qtbot):
+    from ledgerdesk.ui.widgets.record_table import HEADER_SAVE_DELAY_MS
+
+    page = make_page(demo_session)
+    for width in (120, 140, 170):  # a drag: many resizes, one save after the last
+        page.table.setColumnWidth(1, width)
+    qtbot.wait(HEADER_SAVE_DELAY_MS + 300)
+    assert make_page(demo_session).table.columnWidth(1) == 170
 
 
 def test_search_lists_the_households_of_the_hits(make_page, demo_session, qtbot, wait_idle):

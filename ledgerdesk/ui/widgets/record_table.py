@@ -17,13 +17,16 @@ from __future__ import annotations
 import json
 from typing import Any, Callable, Iterable
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, QObject, QSettings, Qt, Signal
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from ledgerdesk.ui.error_dialog import show_error
 from ledgerdesk.ui.lazy_table import LazyTableModel
 from ledgerdesk.ui.tasks import TaskRunner
+
+
+HEADER_SAVE_DELAY_MS = 500
 
 
 def load_state(key: str) -> dict[str, Any]:
@@ -82,9 +85,14 @@ class RecordTable(QTableView):
             header.sortIndicatorChanged.connect(model.sort)
         else:
             header.setSortIndicatorShown(False)
-        header.sectionResized.connect(self._save_header)
-        header.sectionMoved.connect(self._save_header)
-        header.sortIndicatorChanged.connect(self._save_header)
+        # Saved once the header has settled: a layout pass resizes sections many times, and
+        # each save rewrote the settings file on the GUI thread.
+        self._header_timer = QTimer(self)
+        self._header_timer.setSingleShot(True)
+        self._header_timer.setInterval(HEADER_SAVE_DELAY_MS)
+        self._header_timer.timeout.connect(self._save_header)
+        for changed in (header.sectionResized, header.sectionMoved, header.sortIndicatorChanged):
+            changed.connect(self._header_timer.start)
         self.doubleClicked.connect(self._open_index)
         self.selectionModel().selectionChanged.connect(self._selection_changed)
         model.modelReset.connect(self.selection_changed)
@@ -95,8 +103,14 @@ class RecordTable(QTableView):
         assert isinstance(model, LazyTableModel)
         return model
 
-    def _save_header(self, *_args) -> None:
+    def _save_header(self) -> None:
+        self._header_timer.stop()
         QSettings().setValue(f"{self.settings_key}/header", self.horizontalHeader().saveState())
+
+    def hideEvent(self, event) -> None:
+        if self._header_timer.isActive():  # the window closes or the page changes: keep the last widths
+            self._save_header()
+        super().hideEvent(event)
 
     def _selection_changed(self, *_args) -> None:
         self.selection_changed.emit()
