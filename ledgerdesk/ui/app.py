@@ -118,6 +118,7 @@ def run_gui(db_path: Path, *, exit_after_ready: bool = False, demo: bool = False
             from ledgerdesk.ui.dialogs.backup_dialog import start_daily_backup
 
             start_daily_backup(window, session, runner)  # the day's first start backs up, on the worker
+            window.preload_pages()
             return app.exec()
         _let_window_paint(app)
         print(f"ready_ms={round((time.perf_counter() - started_at) * 1000)}", flush=True)

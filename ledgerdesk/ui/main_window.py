@@ -101,6 +101,12 @@ class MainWindow(QMainWindow):
     def _spec(key: str) -> PageSpec:
         return next(spec for spec in PAGES if spec.key == key)
 
+    def preload_pages(self):
+        """Import the modules of the pages not built yet on a background thread (ui/preload.py)."""
+        from ledgerdesk.ui.preload import start_preloading
+
+        return start_preloading(spec.module for spec in PAGES if spec.key not in self._built)
+
     # -- geometry ------------------------------------------------------------
 
     def _restore_geometry(self) -> None:

@@ -228,6 +228,9 @@ def test_villages_and_tags(reg):
         custom = w.insert(Tag, {"name": "自定义"})
     tags = {t.name: t for t in rq.tags(reg.s)}
     assert tags["低保"].households == 2 and not tags["自定义"].builtin and tags["自定义"].id == custom
+    uncounted = rq.tags(reg.s, counts=False)
+    assert [(t.id, t.name, t.builtin) for t in uncounted] == [(t.id, t.name, t.builtin) for t in rq.tags(reg.s)]
+    assert {t.households for t in uncounted} == {None}
 
 
 def test_center_rows_bounds_and_invalid_reasons(reg):

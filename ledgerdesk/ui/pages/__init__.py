@@ -41,6 +41,11 @@ class PageSpec:
         return getattr(import_module(module), name)
 
     @property
+    def module(self) -> str:
+        """The dotted name of the page's module."""
+        return self.target.partition(":")[0]
+
+    @property
     def title(self) -> str:
         return QCoreApplication.translate("Navigation", self.source_title)
 

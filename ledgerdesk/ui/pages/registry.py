@@ -84,7 +84,7 @@ class RegistryPage(Page):
         self.can_reveal = permissions.may_reveal(self.session)
         self.can_edit = self.session.role in permissions.EDITORS
         self.villages = registry_queries.villages(self.session)
-        self.tags = registry_queries.tags(self.session)
+        self.tags = registry_queries.tags(self.session, counts=False)
         self.sort = ("hh_no", False)
         self.searching = ""
         self.current_detail = None
@@ -469,7 +469,7 @@ class RegistryPage(Page):
         return dialog
 
     def _after_household_saved(self, household_id: str | None, *, new: bool) -> None:
-        self.tags = registry_queries.tags(self.session)
+        self.tags = registry_queries.tags(self.session, counts=False)
         w.fill_combo(self.tag, self.tr("全部标签"), [(t.id, t.name) for t in self.tags], keep=self.tag.currentData())
         if household_id is None:
             return
