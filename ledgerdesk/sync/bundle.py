@@ -40,6 +40,7 @@ import time
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable
 
 import nacl.exceptions
 import nacl.secret
@@ -115,18 +116,27 @@ class VerifiedBundle:
 # -- writing ------------------------------------------------------------------------------
 
 
-def write_bundle(path: Path, *, identity: DeviceIdentity, manifest: dict, payload: bytes,
+def write_bundle(path: Path, *, identity: DeviceIdentity, manifest: dict, payload: bytes | Iterable[bytes],
                  created_hlc: int | None = None, level: int = 6) -> Manifest:
     """Compress, encrypt, sign and write a sync file atomically; returns its manifest.
 
-    ``manifest`` is the caller's JSON object (string keys; no NaN); it is
-    signed but NOT encrypted. ``created_hlc`` defaults to the wall clock.
-    A file system failure raises SyncError (key ``sync-write-failed``).
+    ``payload``: the bytes, or pieces of them (compressed as they come, so a
+    large file never exists uncompressed in memory). ``manifest`` is the
+    caller's JSON object (string keys; no NaN); it is signed but NOT encrypted.
+    ``created_hlc`` defaults to the wall clock. A file system failure raises
+    SyncError (key ``sync-write-failed``).
     """
     if not isinstance(manifest, dict):
         raise TypeError("manifest must be a dict")
-    payload = bytes(payload)
-    sealed = bytes(nacl.secret.SecretBox(identity.township_key).encrypt(zlib.compress(payload, level)))
+    pieces = [bytes(payload)] if isinstance(payload, (bytes, bytearray, memoryview)) else payload
+    compressor = zlib.compressobj(level)
+    compressed, raw_size = [], 0
+    for piece in pieces:
+        raw_size += len(piece)
+        compressed.append(compressor.compress(piece))
+    compressed.append(compressor.flush())
+    sealed = bytes(nacl.secret.SecretBox(identity.township_key).encrypt(b"".join(compressed)))
+    del compressed
     body = {
         "format_version": FORMAT_VERSION,
         "min_reader_version": MIN_READER_VERSION,
@@ -137,7 +147,7 @@ def write_bundle(path: Path, *, identity: DeviceIdentity, manifest: dict, payloa
         "created_hlc": int(created_hlc if created_hlc is not None else pack(time.time_ns() // 1_000_000, 0)),
         "payload_sha256": hashlib.sha256(sealed).hexdigest(),
         "payload_size": len(sealed),
-        "raw_size": len(payload),
+        "raw_size": raw_size,
         "compression": COMPRESSION,
         "extra": manifest,
     }

@@ -132,7 +132,7 @@ def export_bundle(session, out: Path, *, full: bool = False, to: str | None = No
             "full": everything,
             "to": to,
         }
-        data = payload.encode(rows)
+        data = payload.encode_chunks(rows)
     stamp = max(int(session.ledger.get_meta("hlc", "0")), pack(session.ledger.clock.now_ms(), 0))
     manifest = bundle.write_bundle(Path(out), identity=me, manifest=extra, payload=data, created_hlc=stamp)
     size = Path(out).stat().st_size

@@ -19,7 +19,7 @@ import datetime as dt
 import json
 import math
 import re
-from typing import Iterable, NamedTuple
+from typing import Iterable, Iterator, NamedTuple
 
 from peewee import BooleanField, DateField, DateTimeField, FloatField, ForeignKeyField, IntegerField
 
@@ -61,9 +61,19 @@ class Incoming(NamedTuple):
 
 def encode(rows: Iterable[tuple]) -> bytes:
     """Rows ``(site, seq, hlc, author, tbl, entity_id, op, fields_json, parents_json)`` from the log → payload bytes."""
+    return b"".join(encode_chunks(rows))
+
+
+def encode_chunks(rows: Iterable[tuple]) -> Iterator[bytes]:
+    """:func:`encode`'s bytes in pieces of a few thousand versions, for writing a large file as it is made.
+
+    One join over a whole county's log held the interpreter lock for seconds and
+    its text took gigabytes; pieces keep both small.
+    """
     authors: dict[str, str] = {}
     parts: list[str] = []
-    chunks: list[bytes] = []
+    yield b"["
+    first = True
     for site, seq, hlc, author, tbl, entity_id, op, fields, parents in rows:
         a = authors.get(author)
         if a is None:
@@ -71,15 +81,14 @@ def encode(rows: Iterable[tuple]) -> bytes:
         parts.append(f'["{site}",{seq},{hlc},{a},"{tbl}","{entity_id}","{op}",{_dumps(fields)},'
                      f'{_EMPTY_PARENTS if parents == "[]" else _dumps(parents)}]')
         if len(parts) == _ENCODE_CHUNK:
-            chunks.append(",".join(parts).encode("utf-8"))
+            yield ("" if first else ",").encode() + ",".join(parts).encode("utf-8")
+            first = False
             parts.clear()
     if parts:
-        chunks.append(",".join(parts).encode("utf-8"))
-    return b"[" + b",".join(chunks) + b"]"
+        yield ("" if first else ",").encode() + ",".join(parts).encode("utf-8")
+    yield b"]"
 
 
-# Versions joined and encoded per chunk: one join over a whole file held the interpreter
-# lock for 300 ms on a township's full export, stalling the GUI thread.
 _ENCODE_CHUNK = 5000
 
 

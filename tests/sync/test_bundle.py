@@ -314,7 +314,15 @@ def test_size_cap(tmp_path, group, sender):
 def test_decompression_stops_at_the_signed_size(tmp_path, group, sender, monkeypatch):
     """A 'zip bomb' signed by a real device: the payload inflates beyond the raw size it declared."""
     bomb = zlib.compress(b"\0" * 20_000_000)
-    monkeypatch.setattr(bundle.zlib, "compress", lambda data, level=6: bomb)
+
+    class Bomb:  # the writer's compressor, made to emit the bomb whatever it is given
+        def compress(self, data):
+            return b""
+
+        def flush(self):
+            return bomb
+
+    monkeypatch.setattr(bundle.zlib, "compressobj", lambda level=6: Bomb())
     path = write(tmp_path, sender, payload=b"tiny")
     monkeypatch.undo()
     err = refused(BundleDamagedError, path.read_bytes(), group.trust(), tmp_path)
@@ -378,3 +386,19 @@ def _fuzz_base(group, sender, tmp_path_factory) -> bytes:
         folder = tmp_path_factory.mktemp("fuzz")
         _BASE["data"] = write(folder, sender, payload=payload_bytes(1500)).read_bytes()
     return _BASE["data"]
+
+
+def test_a_payload_given_in_pieces_reads_back_as_their_join(tmp_path, group, sender):
+    import json as _json
+
+    from ledgerdesk.sync import payload as payload_codec
+
+    rows = [(f"s{i % 3}", i + 1, 1000 + i, "admin", "person", f"e{i}", "put", _json.dumps({"name": f"名{i}"}), "[]")
+            for i in range(12_345)]
+    pieces = list(payload_codec.encode_chunks(rows))
+    assert len(pieces) > 3 and b"".join(pieces) == payload_codec.encode(rows)
+    out = tmp_path / "pieces.ldsync"
+    manifest = bundle.write_bundle(out, identity=sender, manifest={"n": 1}, payload=iter(pieces))
+    verified = bundle.read_bundle(out, trust=group.trust())
+    assert verified.payload == b"".join(pieces)
+    assert manifest.raw_size == len(verified.payload)
