@@ -29,11 +29,19 @@ from ledgerdesk.ui.tasks import TaskRunner
 HEADER_SAVE_DELAY_MS = 500
 
 
+# What each key holds on disk as far as this process knows: a page reloading with the
+# filters it already saved writes nothing. (Every QSettings write rewrites the settings
+# file on the GUI thread, and waits behind the disk while a large import commits.)
+_SAVED: dict[tuple[str, str], str] = {}  # (settings file, key) -> text
+
+
 def load_state(key: str) -> dict[str, Any]:
     """The dict saved under ``key`` (empty when none or unreadable)."""
-    raw = QSettings().value(key)
+    settings = QSettings()
+    raw = settings.value(key)
     if not raw:
         return {}
+    _SAVED[settings.fileName(), key] = str(raw)
     try:
         value = json.loads(str(raw))
     except ValueError:
@@ -42,7 +50,13 @@ def load_state(key: str) -> dict[str, Any]:
 
 
 def save_state(key: str, state: dict[str, Any]) -> None:
-    QSettings().setValue(key, json.dumps(state, ensure_ascii=False))
+    """Save ``state`` under ``key`` unless that is what the key holds already."""
+    text = json.dumps(state, ensure_ascii=False)
+    settings = QSettings()
+    if _SAVED.get((settings.fileName(), key)) == text:
+        return
+    settings.setValue(key, text)
+    _SAVED[settings.fileName(), key] = text
 
 
 class RecordTable(QTableView):
