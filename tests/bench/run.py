@@ -70,7 +70,8 @@ def markdown_table(results: dict) -> str:
             return "—" if v is None else (f"{v:,.1f}" if isinstance(v, float) else str(v))
         floor = "—" if e["floor"] is None else f'{fmt(e["floor"])} {e["unit"]}'
         ratio = "—" if e["ratio"] is None else f'{e["ratio"]:.2f}×'
-        lines.append(f'| {name} ({results["profile"]}) | {fmt(e["value"])} {e["unit"]} | {floor} | {ratio} '
+        scale = (e.get("detail") or {}).get("scale", results["profile"])
+        lines.append(f'| {name} ({scale}) | {fmt(e["value"])} {e["unit"]} | {floor} | {ratio} '
                      f'| {e["target"]} | {"yes" if e["met"] else "NO"} |')
     return "\n".join(lines)
 
