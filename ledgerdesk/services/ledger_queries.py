@@ -435,8 +435,8 @@ def problem_ids(session, query: ProblemQuery | None = None, *, today: dt.date | 
     where.equal("p.source", q.source).equal("p.village_id", q.village_id).equal("p.category_id", q.category_id)
     allowed = village_limit(session)
     if allowed is not None:  # an account limited to some villages sees only their problems
-        limit = sorted(allowed)
-        where.add(f"p.village_id IN ({marks(len(limit))})", *limit)
+        villages = sorted(allowed)
+        where.add(f"p.village_id IN ({marks(len(villages))})", *villages)
     where.equal("p.urgency", q.urgency).equal("p.year", None if q.year is None else int(q.year))
     if q.responsible:
         who = clean(q.responsible)

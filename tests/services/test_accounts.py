@@ -300,7 +300,8 @@ def test_lists_and_search_show_a_limited_account_only_its_villages(two_villages)
     assert household_ids(clerk, HouseholdQuery(village_id="v-2")) == []
     assert household_ids(clerk, HouseholdQuery(sort="address")) == [data["v-1"]["household"]]
     assert set(household_ids(s)) == {data["v-1"]["household"], data["v-2"]["household"]}
-    assert problem_ids(clerk) == [data["v-1"]["problem"]]
+    assert problem_ids(clerk) == [data["v-1"]["problem"]] == problem_ids(clerk, limit=5)
+    assert household_ids(clerk, limit=5) == [data["v-1"]["household"]]
     assert problem_ids(clerk, ProblemQuery(village_id="v-2")) == []
     assert len(problem_ids(s)) == 2
     assert [h.title for h in search(clerk, "王")] == ["王建国"]
