@@ -120,13 +120,19 @@ class LazyTableModel(QAbstractTableModel):
 
     # -- the id list ---------------------------------------------------------
 
-    def reload(self, ids: Sequence[str] | None = None) -> None:
-        """Re-read the id list (``fetch_ids()``, or the ``ids`` given) and drop every cached row."""
+    def reload(self, ids: Sequence[str] | None = None, first_rows: list | None = None) -> None:
+        """Re-read the id list (``fetch_ids()``, or the ``ids`` given) and drop every cached row.
+
+        ``first_rows``: ``fetch_rows`` of the first page's ids, already fetched
+        (on the worker), kept as the first page so showing it reads nothing.
+        """
         new_ids = list(self.fetch_ids() if ids is None else ids)
         self.beginResetModel()
         self._ids = new_ids
         self._positions = None
         self._pages.clear()
+        if first_rows is not None and new_ids:
+            self._pages[0] = self._arrange(new_ids[:self.page_size], first_rows)
         self.endResetModel()
 
     def grow(self, ids: Sequence[str]) -> None:
@@ -190,13 +196,16 @@ class LazyTableModel(QAbstractTableModel):
         start = number * self.page_size
         page_ids = self._ids[start:start + self.page_size]
         self.page_fetches += 1
-        fetched = self.fetch_rows(page_ids) if page_ids else []
-        by_id = {getattr(row, self.row_key, None): row for row in fetched}
-        page = [by_id.get(row_id) for row_id in page_ids]
+        page = self._arrange(page_ids, self.fetch_rows(page_ids) if page_ids else [])
         self._pages[number] = page
         while len(self._pages) > self.cache_pages:
             self._pages.popitem(last=False)
         return page
+
+    def _arrange(self, page_ids: list[str], fetched: list) -> list[Any]:
+        """The fetched rows in the order of ``page_ids`` (None for an id that vanished)."""
+        by_id = {getattr(row, self.row_key, None): row for row in fetched}
+        return [by_id.get(row_id) for row_id in page_ids]
 
     # -- QAbstractItemModel --------------------------------------------------
 

@@ -255,6 +255,8 @@ def test_id_loader_shows_the_first_ids_then_the_whole_list(qtbot, app, runner, m
     loader.load(whole, first=lambda: source.all_ids[:200])
     qtbot.waitUntil(lambda: model.rowCount() == 200, timeout=5000)
     assert loader.busy and counts == []
+    assert model.cached_pages() == [0] and model.page_fetches == 0  # the first page came with the ids
+    assert model.data(model.index(3, 0)) == "户主0003" and model.page_fetches == 0
     release.set()
     qtbot.waitUntil(lambda: not loader.busy, timeout=5000)
     assert model.rowCount() == 1_000 and counts == [1_000]

@@ -209,34 +209,40 @@ class IdLoader(QObject):
         generation = self._generation
         self.busy = True
         if first is not None:
-            self._submit(first, generation, lambda ids: self.model.reload(ids))
-        self._submit(query, generation, lambda ids: self._show_all(ids, first is not None, then))
+            self._submit(first, generation, lambda found: self.model.reload(*found))
+        self._submit(query, generation, lambda found: self._show_all(found, first is not None, then),
+                     with_rows=first is None)
 
-    def _show_all(self, ids: list[str], grow: bool, then: Callable[[], None] | None) -> None:
+    def _show_all(self, found: tuple[list[str], list | None], grow: bool, then: Callable[[], None] | None) -> None:
         self.busy = False
         if grow:
-            self.model.grow(ids)
+            self.model.grow(found[0])
         else:
-            self.model.reload(ids)
+            self.model.reload(*found)
         if then is not None:
             then()
-        self.loaded.emit(len(ids))
+        self.loaded.emit(len(found[0]))
 
-    def _submit(self, query: Callable[[], list[str]], generation: int, show: Callable[[list[str]], None]) -> None:
-        session = self.session
+    def _submit(self, query: Callable[[], list[str]], generation: int,
+                show: Callable[[tuple[list[str], list | None]], None], *, with_rows: bool = True) -> None:
+        """Run ``query`` on the worker, and there also the rows of its first page (``with_rows``),
+        so the GUI thread shows the list without a query of its own."""
+        session, model = self.session, self.model
 
         def job(progress, cancel):
             try:
-                return list(query())
+                ids = list(query())
+                rows = model.fetch_rows(ids[:model.page_size]) if with_rows and ids else None
+                return ids, rows
             finally:
                 session.ledger.db.close()  # the worker thread's own connection
 
         task = self.runner.submit(job)
         self._tasks.append(task)
 
-        def finished(ids) -> None:
+        def finished(found) -> None:
             if generation == self._generation:
-                show(ids)
+                show(found)
 
         def failed(error) -> None:
             if generation == self._generation:
