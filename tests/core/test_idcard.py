@@ -1,6 +1,6 @@
 import datetime as dt
 
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from ledgerdesk.core.idcard import INVALID, MISSING, VALID, check_char, check_id_number, make_id_number
 
@@ -56,3 +56,10 @@ def test_shapes_that_are_not_id_numbers():
 
 def test_check_char_table():
     assert check_char("11010519491231002") == "X"
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet="0123456789", max_size=17))
+def test_check_char_of_any_prefix_is_the_weighted_digit_sum(digits):
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    assert check_char(digits) == "10X98765432"[sum(int(d) * w for d, w in zip(digits, weights)) % 11]

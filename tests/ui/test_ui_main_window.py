@@ -47,11 +47,13 @@ def test_navigation_lists_exactly_the_ten_pages(window_on, file_session):
     assert items == PAGE_TITLES
 
 
-def test_dashboard_shows_the_service_figures(window_on, demo_session):
+def test_dashboard_shows_the_service_figures(qtbot, window_on, demo_session):
     window = window_on(demo_session)
     dashboard = window.page("dashboard")
     assert window.stack.currentWidget() is dashboard
     expected = stats.entity_counts(demo_session).as_dict()
+    # the counts arrive from the worker; until then each shows "—"
+    qtbot.waitUntil(lambda: all(label.text() != "—" for label in dashboard.value_labels.values()), timeout=15_000)
     shown = {key: int(label.text().replace(",", "")) for key, label in dashboard.value_labels.items()}
     assert shown == expected
     assert sum(expected.values()) > 0  # a real demo, not a blank ledger
