@@ -40,6 +40,7 @@ from typing import Callable, Iterator, Sequence
 
 from ledgerdesk.core.clock import Clock
 from ledgerdesk.core.errors import Cancelled, LedgerExistsError, NotFoundError, ValidationError
+from ledgerdesk.core.gc_pause import collector_paused
 from ledgerdesk.core.idcard import CHECK_CHARS, check_char
 from ledgerdesk.core.ids import link_id, uuid7_fast_factory
 from ledgerdesk.core import workdays
@@ -146,7 +147,7 @@ def build_demo(session: Session, *, scale: str, seed: int = 1, progress: Progres
     started = time.perf_counter()
     counts: dict[str, int] = {}
     # search_index.deferred: no per-row search-index triggers during the bulk insert; one rebuild at the end.
-    with _gc_paused(), session.writing() as writer, search_index.deferred(session.ledger.db):
+    with collector_paused(), session.writing() as writer, search_index.deferred(session.ledger.db):
         spec = _prepare(session, writer, scale, seed)
 
         def handle(message: tuple) -> None:
@@ -220,23 +221,6 @@ def _remove_db_files(path: Path) -> None:
             os.remove(f"{path}{suffix}")
         except FileNotFoundError:
             pass
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while millions of short-lived rows pass through.
-
-    The rows hold no cycles; full collections triggered by their sheer number
-    would scan every object of the process again and again (≈20 % of a county
-    build).
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 @contextmanager

@@ -208,12 +208,12 @@ class VersionedWriter:
         # tenth of a 50,000-person roster import).
         missing: list = []
         positions: list[int] = []
-        for column, field in zip(info.columns, info.fields):
+        for column, model_field in zip(info.columns, info.fields):
             if column in columns:
                 positions.append(columns.index(column))
             else:
                 positions.append(len(columns) + len(missing))
-                missing.append(info.default(field))
+                missing.append(info.default(model_field))
         extra = tuple(missing)
         pick = itemgetter(*positions) if len(positions) > 1 else (lambda row: (row[positions[0]],))
         id_idx = columns.index("id") if has_id else -1

@@ -17,18 +17,17 @@ modal progress dialog with a 取消 button.
 from __future__ import annotations
 
 import enum
-import gc
 import itertools
 import threading
 import time
-from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from PySide6.QtCore import SIGNAL, SLOT, QObject, Qt, QThread, Signal, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from ledgerdesk.core.errors import Cancelled
+from ledgerdesk.core.gc_pause import collector_paused
 from ledgerdesk.ui.error_dialog import show_error
 
 Progress = Callable[[str, float], None]
@@ -38,25 +37,6 @@ Job = Callable[[Progress, CancelRequested], Any]
 # Progress reports closer together than this are dropped (a new label or the
 # end always goes through), so a chatty job cannot flood the GUI's event queue.
 _PROGRESS_INTERVAL_S = 0.05
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off while a job runs on the worker.
-
-    A long job (a roster import plan, a sync file) builds hundreds of thousands
-    of objects; every so often the collector then walks all of them while holding
-    the interpreter lock, which stalled the GUI thread 100–200 ms at a time. The
-    job's objects are freed by reference counting as usual; cycles it leaves wait
-    for the collector's next run after the job.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 class TaskState(enum.Enum):
