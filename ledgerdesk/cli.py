@@ -162,21 +162,30 @@ def _logged_in(session):
         raise
 
 
+def _typed_twice(env: str, what: str, hint: str) -> str | None:
+    """A secret to set: ``env``'s value, else typed twice at a terminal (UsageError when the two differ);
+    None when there is neither."""
+    if os.environ.get(env):
+        return os.environ[env]
+    if not sys.stdin.isatty():
+        return None
+    import getpass
+
+    try:
+        first = getpass.getpass(f"请设置{what}（{hint}）：")
+        second = getpass.getpass(f"请再输入一次{what}：")
+    except EOFError:
+        raise UsageError(f"未输入{what}，未做任何改动") from None
+    if first != second:
+        raise UsageError("两次输入的密码不一致，未做任何改动")
+    return first
+
+
 def _new_password(env: str, what: str) -> str:
     """A login password to set: from ``env``, else typed twice at a terminal, else UsageError; checked for length."""
     from ledgerdesk.services import accounts
 
-    password = os.environ.get(env)
-    if not password and sys.stdin.isatty():
-        import getpass
-
-        try:
-            password = getpass.getpass(f"请设置{what}（至少 {accounts.MIN_PASSWORD_LENGTH} 个字符）：")
-            again = getpass.getpass(f"请再输入一次{what}：")
-        except EOFError:
-            raise UsageError(f"未输入{what}，未做任何改动") from None
-        if password != again:
-            raise UsageError("两次输入的密码不一致，未做任何改动")
+    password = _typed_twice(env, what, f"至少 {accounts.MIN_PASSWORD_LENGTH} 个字符")
     if not password:
         raise UsageError(f"请给出{what}：设置环境变量 {env}（不在终端中运行时无法提示输入）")
     return accounts.check_password(password)
@@ -189,20 +198,10 @@ def _passphrase() -> str | None:
 
 def _new_passphrase(env: str, what: str) -> str:
     """A passphrase to set: from the environment variable ``env``, else typed twice at a terminal, else UsageError."""
-    if os.environ.get(env):
-        return os.environ[env]
-    if sys.stdin.isatty():
-        import getpass
-
-        try:
-            first = getpass.getpass(f"请设置{what}（至少 8 个字符；忘记后数据无法找回）：")
-            second = getpass.getpass(f"请再输入一次{what}：")
-        except EOFError:
-            raise UsageError(f"未输入{what}，未做任何改动") from None
-        if first != second:
-            raise UsageError("两次输入的密码不一致，未做任何改动")
-        return first
-    raise UsageError(f"请给出{what}：设置环境变量 {env}")
+    passphrase = _typed_twice(env, what, "至少 8 个字符；忘记后数据无法找回")
+    if passphrase is None:
+        raise UsageError(f"请给出{what}：设置环境变量 {env}")
+    return passphrase
 
 
 def _progress_printer(label: str, fraction: float) -> None:
