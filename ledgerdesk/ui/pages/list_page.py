@@ -72,8 +72,8 @@ class ListDetailPage(Page):
 
     SETTINGS_KEY = ""
     list_ids: Callable[[Any, Any], list[str]]  # staticmethod(service.xxx_ids)
-    # staticmethod(service.xxx_ids with a ``limit``): shown before the whole list when a page has one
-    first_ids: Callable[..., list[str]] | None = None
+    # True when list_ids takes ``limit``: its first ids are shown before the whole list arrives
+    first_screen_first: bool = False
     list_rows: Callable[[Any, list[str]], list]  # staticmethod(service.xxx_rows)
 
     def __init__(self, context: "PageContext", spec: "PageSpec"):
@@ -193,9 +193,9 @@ class ListDetailPage(Page):
         save_state(f"{self.SETTINGS_KEY}/filters", self._filter_state())
         self.count_label.setText(self.tr("正在查找…"))
         first = None
-        if self.first_ids is not None:
-            first_ids, session, query = self.first_ids, self.session, self.query()
-            first = lambda: first_ids(session, query, limit=FIRST_IDS)  # noqa: E731
+        if self.first_screen_first:
+            list_ids, session, query = self.list_ids, self.session, self.query()
+            first = lambda: list_ids(session, query, limit=FIRST_IDS)  # noqa: E731
         self.loader.load(self.ids_query(), first=first)
 
     def _ids_loaded(self, count: int) -> None:

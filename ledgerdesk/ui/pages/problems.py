@@ -127,7 +127,7 @@ class ProblemsPage(ExcelActions, ListDetailPage):
 
     SETTINGS_KEY = SETTINGS_KEY
     list_ids = staticmethod(ledger_service.problem_ids)
-    first_ids = staticmethod(ledger_service.problem_ids)
+    first_screen_first = True
     list_rows = staticmethod(ledger_service.problem_rows)
     make_import_dialog = staticmethod(ImportDialog.for_ledger)
     problem_changed = Signal(str)  # a problem was registered or took a step

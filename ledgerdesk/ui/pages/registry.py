@@ -324,22 +324,21 @@ class RegistryPage(Page):
         """Whether the household list is on its way from the worker."""
         return self.loader.busy
 
-    def _ids_query(self):
-        """The id query of the current search text or filters, as a closure safe to run off the GUI thread."""
+    def _ids_query(self, limit: int | None = None):
+        """The id query of the current search text or filters, as a closure safe to run off the GUI thread.
+
+        ``limit``: only the first ids of the filters; None while searching (a search is short anyway).
+        """
         session, text, query = self.session, self.search.text().strip(), self.query()
         if text:
+            if limit is not None:
+                return None
+
             def run() -> list[str]:
                 hits = search_service.search(session, text, limit=SEARCH_LIMIT)
                 return list(dict.fromkeys(hit.household_id for hit in hits if hit.household_id))
             return run
-        return lambda: registry_queries.household_ids(session, query)
-
-    def _first_ids_query(self):
-        """The first screen's ids of the filters (None while searching: a search is short anyway)."""
-        session, query = self.session, self.query()
-        if self.search.text().strip():
-            return None
-        return lambda: registry_queries.household_ids(session, query, limit=FIRST_IDS)
+        return lambda: registry_queries.household_ids(session, query, limit=limit)
 
     def _household_ids(self) -> list[str]:
         return self._ids_query()()
@@ -353,7 +352,7 @@ class RegistryPage(Page):
         keep = select or self.table.current_id()
         self.searching = self.search.text().strip()
         self.count_label.setText(self.tr("正在读取…"))
-        self.loader.load(self._ids_query(), then=lambda: self._after_load(keep), first=self._first_ids_query())
+        self.loader.load(self._ids_query(), then=lambda: self._after_load(keep), first=self._ids_query(limit=FIRST_IDS))
 
     def _after_load(self, keep: str | None) -> None:
         if keep and self.table.select_ids([keep]):
