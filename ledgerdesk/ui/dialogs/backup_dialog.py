@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 from ledgerdesk.services import backup
 from ledgerdesk.ui.error_dialog import show_error
 from ledgerdesk.ui.lazy_table import Column, RowsModel
-from ledgerdesk.ui.tasks import Task, TaskState, run_with_progress
+from ledgerdesk.ui.tasks import Task, TaskState, plain_job, run_with_progress
 
 if TYPE_CHECKING:
     from ledgerdesk.services.session import Session
@@ -251,13 +251,7 @@ def start_daily_backup(window: QMainWindow, session: "Session", runner: "TaskRun
     Success shows in the status bar; a failure (disk full …) in a message box.
     """
 
-    def job(progress, cancel):
-        try:
-            return backup.daily_backup_if_due(session)
-        finally:
-            session.ledger.db.close()  # the worker thread's own connection
-
-    task = runner.submit(job)
+    task = runner.submit(plain_job(session, backup.daily_backup_if_due))
 
     def done(path) -> None:
         if path is not None:

@@ -48,6 +48,7 @@ from ledgerdesk.ui.dialogs.committee_forms import (
 from ledgerdesk.ui.error_dialog import show_error
 from ledgerdesk.ui.import_dialog import ImportDialog
 from ledgerdesk.ui.pages.base import Page, detail_header, selectable_label
+from ledgerdesk.ui.tasks import plain_job
 from ledgerdesk.ui.widgets.common import AMBER, LEVEL_COLOURS, RED, page_shortcuts, run_modal, splitter
 from ledgerdesk.ui.widgets.transfer import ExcelActions
 
@@ -285,13 +286,7 @@ class CommitteesPage(ExcelActions, Page):
         self.busy = True
         self.summary.setText(self.tr("正在统计…"))
 
-        def job(progress, cancel):
-            try:
-                return supervision.checklist(session)
-            finally:
-                session.ledger.db.close()  # the worker thread's own connection
-
-        task = self.context.runner.submit(job)
+        task = self.context.runner.submit(plain_job(session, supervision.checklist))
         self._tasks.append(task)
 
         def finished(rows) -> None:

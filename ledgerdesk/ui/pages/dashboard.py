@@ -337,14 +337,8 @@ class DashboardPage(Page):
         session, today = self._session, self._session.ledger.clock.today()
         self.status_label.setText(self.tr("正在统计…"))
 
-        def job(progress, cancel):
-            try:
-                return load_figures(session, today)
-            finally:
-                session.ledger.db.close()  # the worker thread's own connection
-
         try:
-            self._task = task = self.context.runner.submit(job)
+            self._task = task = self.context.runner.submit(plain_job(session, load_figures, today))
         except RuntimeError:  # the runner has been shut down: the window is closing
             return
         task.finished.connect(self._show_figures)

@@ -32,6 +32,7 @@ from ledgerdesk.ui.dialogs.designate import DesignateDialog, TypesDialog
 from ledgerdesk.ui.error_dialog import show_error
 from ledgerdesk.ui.lazy_table import Column, LazyTableModel
 from ledgerdesk.ui.pages.base import Page
+from ledgerdesk.ui.tasks import plain_job
 from ledgerdesk.ui.widgets import common as w
 from ledgerdesk.ui.widgets.record_table import IdLoader, RecordTable, load_state, save_state
 
@@ -483,13 +484,7 @@ class LinkagePage(Page):
         session, village_id = self.session, self.village.currentData()
         scope = self._village_names.get(village_id, self.tr("全乡镇")) if village_id else self.tr("全乡镇")
 
-        def job(progress, cancel):
-            try:
-                return coverage.coverage(session, village_id)
-            finally:
-                session.ledger.db.close()
-
-        task = self.context.runner.submit(job)
+        task = self.context.runner.submit(plain_job(session, coverage.coverage, village_id))
         self._coverage_task = task
 
         def done(report) -> None:
