@@ -19,6 +19,7 @@ if os.environ.get("QT_QPA_PLATFORM") == "offscreen":  # set by tests/conftest.py
 from PySide6.QtCore import QSettings
 
 from ledgerdesk.ui.app import application
+from ledgerdesk.ui.main_window import MainWindow
 from ledgerdesk.ui.tasks import TaskRunner
 
 
@@ -205,3 +206,19 @@ def wait_idle(qtbot):
         qtbot.waitUntil(lambda: not page.busy, timeout=15_000)
 
     return wait
+
+
+@pytest.fixture
+def window_on(qtbot, app, runner):
+    """``window_on(session)``: a main window on ``session``, 1366×768, shown, exposed and active."""
+    def open_window(session) -> MainWindow:
+        window = MainWindow(session, runner)
+        qtbot.addWidget(window)
+        window.resize(1366, 768)
+        with qtbot.waitExposed(window):
+            window.showNormal()
+        window.activateWindow()
+        qtbot.waitUntil(window.isActiveWindow)
+        return window
+    return open_window
+

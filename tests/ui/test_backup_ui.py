@@ -12,7 +12,6 @@ from ledgerdesk.services import backup, registry, workspace
 from ledgerdesk.services.session import Session
 from ledgerdesk.sync.digest import ledger_digest
 from ledgerdesk.ui.dialogs.backup_dialog import start_daily_backup
-from ledgerdesk.ui.main_window import MainWindow
 from ledgerdesk.ui.pages import PAGES
 
 PAGE_KEY = "settings"
@@ -30,18 +29,6 @@ def town(file_session, clock):
         backup.backup_now(file_session, reason)
         clock.advance(seconds=60)
     return file_session
-
-
-@pytest.fixture
-def window_on(qtbot, app, runner):
-    def open_window(session) -> MainWindow:
-        window = MainWindow(session, runner)
-        qtbot.addWidget(window)
-        window.resize(1366, 768)
-        with qtbot.waitExposed(window):
-            window.showNormal()
-        return window
-    return open_window
 
 
 def test_the_panel_lists_the_backups_newest_first(qtbot, qtmodeltester, make_page, town, window_on):

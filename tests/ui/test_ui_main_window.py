@@ -3,7 +3,6 @@
 import re
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtWidgets import QAbstractItemView, QLabel
 
@@ -17,21 +16,6 @@ PAGE_TITLES = ["工作台", "户籍", "党员中心户", "联户长", "六会", 
                "账号管理", "审计记录"]
 SHORTCUT_KEYS = [Qt.Key.Key_1, Qt.Key.Key_2, Qt.Key.Key_3, Qt.Key.Key_4, Qt.Key.Key_5,
                  Qt.Key.Key_6, Qt.Key.Key_7, Qt.Key.Key_8, Qt.Key.Key_9, Qt.Key.Key_0]
-
-
-@pytest.fixture
-def window_on(qtbot, app, runner):
-    """Open a main window on a session; shown, exposed and active."""
-    def open_window(session) -> MainWindow:
-        window = MainWindow(session, runner)
-        qtbot.addWidget(window)
-        window.resize(1366, 768)
-        with qtbot.waitExposed(window):
-            window.showNormal()
-        window.activateWindow()
-        qtbot.waitUntil(window.isActiveWindow)
-        return window
-    return open_window
 
 
 def test_title_names_the_township_and_status_bar_the_file(window_on, file_session):
